@@ -1,0 +1,119 @@
+"""The lab's configuration: one JSON file (``<state>/lab.json``) shared by every lab component."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+LAB_DIR = Path(__file__).resolve().parent
+BIN_DIR = LAB_DIR / "bin"
+DATA_DIR = LAB_DIR / "data"
+
+SANDBOX_RECIPES = ["custom-html-tiny", "custom-html"]
+
+FAULTS = frozenset(
+    {
+        # issue 2: V1, V2
+        "bridge-accepts-outsiders",
+        "bridge-fires-on-prefix",
+        "bridge-no-status",
+        "bridge-not-polling-sandbox",
+        "helper-posts-twice",
+        "helper-posts-when-polling",
+        # issue 3: V3-V7
+        "agent-merges",
+        "agent-edits-tests-in-default",
+        "agent-exceeds-3-runs",
+        "agent-no-stale-comment",
+        "agent-skips-reconcile",
+        "agent-leaves-superseded-open",
+        "agent-testpr-on-main",
+        "agent-claims-success-on-red",
+        # issue 4: V8, V8a, V9
+        "upgradeall-parallel",
+        "upgradeall-with-tests",
+        "upgradeall-no-pr-list",
+        "launcher-kills-busy",
+        "launcher-keeps-wedged",
+        "teardown-leaves-volume",
+        "cleanup-skips-cc-ci-pr",
+    }
+)
+
+
+@dataclass
+class LabConfig:
+    state_dir: str
+    pid: int = 0
+    gitea_url: str = ""
+    drone_url: str = ""
+    registry_url: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=lambda: {"bot": "cc-ci-bot", "outsider": "outsider"})
+    mirror_org: str = "recipe-maintainers"
+    upstream_org: str = "coop-cloud"
+    ci_repo: str = "recipe-maintainers/cc-ci"
+    sandbox_recipes: list[str] = field(default_factory=lambda: list(SANDBOX_RECIPES))
+    poll_repos: list[str] = field(default_factory=list)
+    root: str = ""
+    abra_dir: str = ""
+    abra_server: str = "lab.local"
+    bin_dir: str = str(BIN_DIR)
+    tmux_tmpdir: str = ""
+    loops_unit: str = ""
+    protected_clones: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    build_seconds: float = 3.0
+    poll_interval: float = 1.0
+
+    @classmethod
+    def new(cls, state_dir: str | os.PathLike[str], faults: list[str] | None = None,
+            build_seconds: float = 3.0, poll_interval: float = 1.0) -> "LabConfig":
+        state = Path(state_dir).resolve()
+        unknown = sorted(set(faults or []) - FAULTS)
+        if unknown:
+            raise ValueError(f"unknown lab fault(s): {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
+        cfg = cls(state_dir=str(state), faults=sorted(set(faults or [])),
+                  build_seconds=build_seconds, poll_interval=poll_interval)
+        cfg.root = str(state / "srv" / "cc-ci")
+        cfg.abra_dir = str(state / "abra")
+        cfg.tmux_tmpdir = str(state / "tmux")
+        cfg.loops_unit = str(state / "systemd" / "cc-ci-loops.service")
+        cfg.protected_clones = [str(Path(cfg.root) / "loops" / "cc-ci")]
+        cfg.poll_repos = [f"{cfg.mirror_org}/{r}" for r in cfg.sandbox_recipes]
+        cfg.tokens = load_or_make_tokens(state)
+        return cfg
+
+    @property
+    def path(self) -> Path:
+        return Path(self.state_dir) / "lab.json"
+
+    def has(self, fault: str) -> bool:
+        return fault in self.faults
+
+    def write(self) -> Path:
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2, sort_keys=True))
+        os.chmod(tmp, 0o600)
+        tmp.replace(self.path)
+        return self.path
+
+    @classmethod
+    def load(cls, state_dir: str | os.PathLike[str] | None = None) -> "LabConfig":
+        state = Path(state_dir or os.environ["CCCI_LAB_STATE"]).resolve()
+        data = json.loads((state / "lab.json").read_text())
+        return cls(**data)
+
+
+def load_or_make_tokens(state: Path) -> dict[str, str]:
+    """Tokens live in their own file so they survive lab restarts (the same lab, a second run)."""
+    path = state / "tokens.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    state.mkdir(parents=True, exist_ok=True)
+    tokens = {name: secrets.token_hex(20) for name in ("bot", "outsider", "drone")}
+    path.write_text(json.dumps(tokens))
+    os.chmod(path, 0o600)
+    return tokens
