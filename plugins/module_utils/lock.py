@@ -1,0 +1,64 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One verification run at a time per box: a lock file naming its holder."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+
+
+class LockHeld(Exception):
+    pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def read_holder(path: str) -> dict | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def acquire(path: str, owner_pid: int, label: str) -> tuple[bool, dict]:
+    """Take the lock for ``owner_pid``; a lock whose holder is gone from this host is stale and taken over.
+
+    Returns (changed, holder). Raises LockHeld naming the live holder.
+    """
+    me = {"pid": owner_pid, "host": socket.gethostname(), "label": label, "since": time.time()}
+    holder = read_holder(path)
+    if holder:
+        if holder.get("pid") == owner_pid and holder.get("host") == me["host"]:
+            return False, holder
+        if holder.get("host") == me["host"] and not _alive(int(holder.get("pid", 0))):
+            os.unlink(path)  # stale: its run died (e.g. kill -9); the ledger still lets V9 clean up
+        else:
+            since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.get("since", 0)))
+            raise LockHeld(
+                f"another verification run holds {path}: pid {holder.get('pid')} on {holder.get('host')} "
+                f"({holder.get('label')}) since {since}; wait for it or remove the file if that run is gone"
+            )
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(me, handle)
+    return True, me
+
+
+def release(path: str, owner_pid: int) -> bool:
+    holder = read_holder(path)
+    if holder and holder.get("pid") == owner_pid:
+        os.unlink(path)
+        return True
+    return False

@@ -1,0 +1,144 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""REVIEW-5.md, report.json and junit.xml from the stored check results."""
+from __future__ import annotations
+
+import json
+import os
+import time
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import CHECK_IDS, CheckResult
+
+TITLES = {
+    "V1": "!testme on a recipe PR is the real gate",
+    "V2": "testme-on-pr.sh reads the verdict correctly",
+    "V3": "/recipe-upgrade (default mode) end-to-end GREEN",
+    "V4": "3-iteration regression loop",
+    "V5": "stale test, default mode: comment, no test edit",
+    "V6": "--with-tests opens and verifies a cc-ci test PR",
+    "V7": "mirror reconciliation",
+    "V8": "/upgrade-all default run",
+    "V8a": "the cc-ci-upgrader agent",
+    "V9": "cleanup",
+    "CRON": "completion-anchored weekly job installed and its first fire seen",
+}
+NOT_RUN = "not run: no result was recorded (the check was not part of this run or was interrupted)"
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret and len(secret) >= 6:
+            text = text.replace(secret, "********")
+    return text
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def ordered(results: dict[str, CheckResult], ids: list[str] | tuple[str, ...] = CHECK_IDS) -> list[CheckResult]:
+    """The asked check ids, in plan order; one without a result counts as SKIP with the reason."""
+    return [results.get(cid) or CheckResult(cid, "SKIP", 0.0, {}, NOT_RUN) for cid in CHECK_IDS if cid in ids]
+
+
+def to_json(target: str, started: float, finished: float, checks: list[CheckResult]) -> dict[str, Any]:
+    return {
+        "target": target,
+        "started": _iso(started),
+        "finished": _iso(finished),
+        "checks": [
+            {"id": c.id, "verdict": c.verdict, "seconds": c.seconds, "evidence": c.evidence,
+             "diagnosis": c.diagnosis}
+            for c in checks
+        ],
+    }
+
+
+def _evidence_lines(value: Any, indent: str = "") -> list[str]:
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, (dict, list)) and item:
+                lines.append(f"{indent}- **{key}**:")
+                lines.extend(_evidence_lines(item, indent + "  "))
+            else:
+                lines.append(f"{indent}- **{key}**: {_scalar(item)}")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)):
+                lines.append(f"{indent}-")
+                lines.extend(_evidence_lines(item, indent + "  "))
+            else:
+                lines.append(f"{indent}- {_scalar(item)}")
+    else:
+        lines.append(f"{indent}- {_scalar(value)}")
+    return lines
+
+
+def _scalar(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    text = str(value)
+    return f"`{text}`" if "\n" not in text and len(text) < 200 else text.replace("\n", " ⏎ ")
+
+
+def to_markdown(target: str, started: float, finished: float, checks: list[CheckResult]) -> str:
+    failed = [c.id for c in checks if c.verdict == "FAIL"]
+    skipped = [c.id for c in checks if c.verdict == "SKIP"]
+    overall = "FAIL" if failed else ("PASS with SKIPs" if skipped else "PASS")
+    out = [
+        "# REVIEW-5 — Phase 5 cold verification of the upgrade flow",
+        "",
+        f"- Target: `{target}`",
+        f"- Started: {_iso(started)} — finished: {_iso(finished)} ({finished - started:.0f} s)",
+        f"- Overall: **{overall}**" + (f" (failed: {', '.join(failed)})" if failed else ""),
+        "",
+        "| Check | What | Verdict | Seconds |",
+        "|---|---|---|---|",
+    ]
+    out += [f"| {c.id} | {TITLES[c.id]} | **{c.verdict}** | {c.seconds:.1f} |" for c in checks]
+    for check in checks:
+        out += ["", f"## {check.id} — {TITLES[check.id]}", "", f"Verdict: **{check.verdict}**"]
+        if check.diagnosis:
+            label = "Reason" if check.verdict == "SKIP" else "Diagnosis"
+            out += ["", f"{label}: {check.diagnosis}"]
+        if check.evidence:
+            out += ["", "Evidence:", ""] + _evidence_lines(check.evidence)
+    return "\n".join(out) + "\n"
+
+
+def to_junit(checks: list[CheckResult]) -> str:
+    suite = ET.Element("testsuite", name="cc-ci phase 5", tests=str(len(checks)),
+                       failures=str(sum(c.verdict == "FAIL" for c in checks)),
+                       skipped=str(sum(c.verdict == "SKIP" for c in checks)),
+                       time=f"{sum(c.seconds for c in checks):.1f}")
+    for check in checks:
+        case = ET.SubElement(suite, "testcase", classname="phase5", name=f"{check.id} {TITLES[check.id]}",
+                             time=f"{check.seconds:.1f}")
+        if check.verdict == "FAIL":
+            ET.SubElement(case, "failure", message=check.diagnosis or "failed").text = check.diagnosis
+        elif check.verdict == "SKIP":
+            ET.SubElement(case, "skipped", message=check.diagnosis or "skipped")
+    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_all(report_dir: str, target: str, started: float, finished: float,
+              results: dict[str, CheckResult], secrets: list[str],
+              ids: list[str] | tuple[str, ...] = CHECK_IDS) -> dict[str, str]:
+    checks = ordered(results, ids)
+    files = {
+        "REVIEW-5.md": to_markdown(target, started, finished, checks),
+        "report.json": json.dumps(to_json(target, started, finished, checks), indent=2, default=str) + "\n",
+        "junit.xml": to_junit(checks),
+    }
+    paths = {}
+    os.makedirs(report_dir, exist_ok=True)
+    for name, text in files.items():
+        path = os.path.join(report_dir, name)
+        with open(path + ".tmp", "w", encoding="utf-8") as handle:
+            handle.write(redact(text, secrets))
+        os.replace(path + ".tmp", path)
+        paths[name] = path
+    return paths

@@ -1,0 +1,106 @@
+#!/usr/bin/python
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: review_report
+short_description: Write REVIEW-5.md, report.json and junit.xml from the recorded checks
+version_added: 0.1.0
+description:
+  - Collects the results that M(coopcloud.cc_ci.check_result) stored under C(<report_dir>/checks/)
+    and writes the human report C(REVIEW-5.md), the machine report C(report.json) and C(junit.xml).
+  - Every check id appears in the reports; one that recorded nothing is reported C(SKIP) with the
+    reason, never C(PASS).
+  - Secrets given in O(redact) are replaced by C(********) in every file written.
+author: coopcloud.cc_ci developers
+options:
+  report_dir:
+    description: Folder holding C(checks/) and receiving the reports.
+    type: path
+    required: true
+  target:
+    description: What was verified (C(lab) or C(box)).
+    type: str
+    default: lab
+  started:
+    description: Unix time the run started.
+    type: float
+    required: true
+  redact:
+    description: Secret values that must never appear in a report.
+    type: list
+    elements: str
+    default: []
+    no_log: true
+  only:
+    description: Report only these check ids (a run of one check); default all that were recorded.
+    type: list
+    elements: str
+attributes:
+  check_mode:
+    support: full
+    details: The reports are written in check mode too.
+"""
+
+EXAMPLES = r"""
+- name: Write the review
+  coopcloud.cc_ci.review_report:
+    report_dir: "{{ ccci_report_dir }}"
+    target: "{{ ccci_target }}"
+    started: "{{ ccci_run_started }}"
+    redact: ["{{ ccci_gitea_token }}", "{{ ccci_drone_token }}"]
+"""
+
+RETURN = r"""
+verdicts:
+  description: Check id to verdict.
+  type: dict
+  returned: always
+  sample: {V1: PASS, V2: FAIL}
+failed:
+  description: Ids of the checks that failed, with their diagnoses.
+  type: dict
+  returned: always
+paths:
+  description: The files written.
+  type: dict
+  returned: always
+"""
+
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import CHECK_IDS, load_all
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.report import ordered, write_all
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            report_dir=dict(type="path", required=True),
+            target=dict(type="str", default="lab"),
+            started=dict(type="float", required=True),
+            redact=dict(type="list", elements="str", default=[], no_log=True),
+            only=dict(type="list", elements="str"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    results = load_all(p["report_dir"])
+    # Results older than this run are leftovers of an earlier run: they must not count now.
+    results = {cid: r for cid, r in results.items() if r.recorded >= p["started"]}
+    ids = [cid for cid in CHECK_IDS if not p["only"] or cid in p["only"]]
+    paths = write_all(p["report_dir"], p["target"], p["started"], time.time(), results, p["redact"], ids)
+    checks = ordered(results, ids)
+    module.exit_json(
+        changed=False,
+        verdicts={c.id: c.verdict for c in checks},
+        failed={c.id: c.diagnosis for c in checks if c.verdict == "FAIL"},
+        paths=paths,
+    )
+
+
+if __name__ == "__main__":
+    main()

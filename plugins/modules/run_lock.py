@@ -1,0 +1,83 @@
+#!/usr/bin/python
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: run_lock
+short_description: Allow one verification run at a time per box
+version_added: 0.1.0
+description:
+  - Takes or releases a lock file that names its holder (pid, host, label, time).
+  - A lock held by a live run fails with a message naming that run. A lock whose holder process is
+    gone from this host (a killed run) is stale and taken over.
+  - The holder is the C(ansible-playbook) process, so use it with O(owner_pid) set to the
+    controller's playbook pid (the lookup C(env) of C(PPID) is not reliable; the playbooks pass
+    the pid of the parent of the module process by default).
+author: coopcloud.cc_ci developers
+options:
+  path:
+    description: The lock file.
+    type: path
+    required: true
+  state:
+    description: C(present) takes the lock, C(absent) releases it if this run holds it.
+    type: str
+    choices: [present, absent]
+    default: present
+  owner_pid:
+    description: The pid that holds the lock for the whole run (the playbook's process).
+    type: int
+    required: true
+  label:
+    description: What the run is, for the message another run gets.
+    type: str
+    default: verify-phase5
+attributes:
+  check_mode:
+    support: full
+    details: The lock is taken in check mode too, so two check runs do not overlap either.
+"""
+
+EXAMPLES = r"""
+- name: One run at a time
+  coopcloud.cc_ci.run_lock:
+    path: "{{ ccci_state_dir }}/run.lock"
+    owner_pid: "{{ ccci_run_pid }}"
+"""
+
+RETURN = r"""
+holder:
+  description: Who holds the lock now.
+  type: dict
+  returned: success
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.lock import LockHeld, acquire, read_holder, release
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            owner_pid=dict(type="int", required=True),
+            label=dict(type="str", default="verify-phase5"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if p["state"] == "absent":
+        changed = release(p["path"], p["owner_pid"])
+        module.exit_json(changed=changed, holder=read_holder(p["path"]))
+    try:
+        changed, holder = acquire(p["path"], p["owner_pid"], p["label"])
+    except LockHeld as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(changed=changed, holder=holder)
+
+
+if __name__ == "__main__":
+    main()
