@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# make test: every part in turn, each timed; the summary lists what passed and failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=${VENV:-.venv}/bin
+export PATH="$PWD/$BIN:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg"
+declare -a names=() results=() times=()
+fail=0
+
+part() {
+  local name=$1; shift
+  echo "=== $name: $*"
+  local t0=$SECONDS
+  "$@"
+  local rc=$?
+  names+=("$name"); times+=($((SECONDS - t0)))
+  if [ $rc -eq 0 ]; then results+=(ok); else results+=("FAILED (exit $rc)"); fail=1; fi
+  echo "=== $name: exit $rc in $((SECONDS - t0)) s"
+}
+
+part unit "$BIN/python" -m pytest -q -p no:cacheprovider tests/unit
+part lab "$BIN/python" -m pytest -q -p no:cacheprovider tests/lab
+part integration "$BIN/python" -m pytest -q -p no:cacheprovider tests/integration
+[ -x scripts/docs.sh ] && part docs scripts/docs.sh
+[ -x scripts/lint.sh ] && part lint scripts/lint.sh
+[ -x scripts/sanity.sh ] && part sanity scripts/sanity.sh
+[ -x scripts/molecule.sh ] && part molecule scripts/molecule.sh
+[ -x scripts/faults.sh ] && part faults scripts/faults.sh
+
+echo
+echo "make test summary:"
+for i in "${!names[@]}"; do printf '  %-12s %-20s %5s s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"; done
+exit $fail
