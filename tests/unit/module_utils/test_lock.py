@@ -1,0 +1,32 @@
+"""One run at a time: a live holder is named, a dead one is taken over."""
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import lock
+
+
+def test_second_run_is_refused_naming_the_holder(tmp_path) -> None:
+    path = str(tmp_path / "run.lock")
+    assert lock.acquire(path, os.getpid(), "first")[0] is True
+    assert lock.acquire(path, os.getpid(), "first")[0] is False  # re-entrant for the same run
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        with pytest.raises(lock.LockHeld, match=f"pid {os.getpid()}.*first"):
+            lock.acquire(path, sleeper.pid, "second")
+    finally:
+        sleeper.kill()
+
+
+def test_lock_of_a_killed_run_is_taken_over(tmp_path) -> None:
+    path = str(tmp_path / "run.lock")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lock.acquire(path, dead.pid, "killed")
+    changed, holder = lock.acquire(path, os.getpid(), "next")
+    assert changed and holder["pid"] == os.getpid()
+    assert lock.release(path, os.getpid()) and not os.path.exists(path)
+    assert lock.release(path, os.getpid()) is False
