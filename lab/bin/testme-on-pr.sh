@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# testme-on-pr.sh <recipe> <pr#> — post `!testme` on a recipe mirror PR and read the verdict back
+# from the PR (the `cc-ci/testme` commit status the comment bridge sets on the PR head).
+#
+# Env:
+#   POST      1 (default): post exactly one `!testme`, then poll; only a status newer than that
+#             comment counts (a previous run's verdict is never returned). 0: poll only.
+#   MAX_WAIT  seconds to wait for a final state (default 1800); INTERVAL poll period (default 5).
+#   GITEA_URL, GITEA_TOKEN (an org member: the bot), MIRROR_ORG (default recipe-maintainers).
+#   When GITEA_URL/GITEA_TOKEN are unset they are read from $CCCI_LAB_STATE/lab.json (the lab).
+#   CCCI_LAB_FAULTS (comma list; else lab.json `faults`): helper-posts-twice, helper-posts-when-polling.
+# Output: `VERDICT=GREEN|RED|PENDING` and `BUILD=<target_url>` (`BUILD=?` when unknown).
+# Exit: 0 GREEN, 1 RED, 2 PENDING, 3 usage or API error (one line on stderr).
+set -uo pipefail
+
+die() { echo "testme-on-pr.sh: $*" >&2; exit 3; }
+
+[ $# -eq 2 ] || die "usage: testme-on-pr.sh <recipe> <pr#>"
+RECIPE=$1
+PR=$2
+[[ "$PR" =~ ^[0-9]+$ ]] || die "usage: testme-on-pr.sh <recipe> <pr#> (pr# must be a number, got '$PR')"
+[[ "$RECIPE" =~ ^[A-Za-z0-9._-]+$ ]] || die "bad recipe name '$RECIPE'"
+POST=${POST:-1}
+MAX_WAIT=${MAX_WAIT:-1800}
+INTERVAL=${INTERVAL:-5}
+[[ "$MAX_WAIT" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "MAX_WAIT must be a number of seconds"
+[[ "$INTERVAL" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "INTERVAL must be a number of seconds"
+command -v curl >/dev/null || die "curl not found"
+command -v python3 >/dev/null || die "python3 not found"
+
+# --- configuration: env first, then the lab's lab.json -------------------------------------------
+lab_json() {  # lab_json <python expr over d>; empty when there is no lab
+  local f="${CCCI_LAB_STATE:-}/lab.json"
+  [ -n "${CCCI_LAB_STATE:-}" ] && [ -r "$f" ] || return 0
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(",".join(v) if isinstance(v, list) else (v or ""))' "$f" "$1" 2>/dev/null
+}
+GITEA_URL=${GITEA_URL:-$(lab_json 'd.get("gitea_url")')}
+GITEA_TOKEN=${GITEA_TOKEN:-$(lab_json 'd.get("tokens", {}).get("bot")')}
+MIRROR_ORG=${MIRROR_ORG:-$(lab_json 'd.get("mirror_org")')}
+MIRROR_ORG=${MIRROR_ORG:-recipe-maintainers}
+if [ -n "${CCCI_LAB_FAULTS+x}" ]; then FAULTS=$CCCI_LAB_FAULTS; else FAULTS=$(lab_json 'd.get("faults", [])'); fi
+[ -n "$GITEA_URL" ] || die "GITEA_URL is not set (and no \$CCCI_LAB_STATE/lab.json)"
+[ -n "$GITEA_TOKEN" ] || die "GITEA_TOKEN is not set (and no \$CCCI_LAB_STATE/lab.json)"
+GITEA_URL=${GITEA_URL%/}
+API="$GITEA_URL/api/v1"
+REPO="$MIRROR_ORG/$RECIPE"
+fault() { [[ ",$FAULTS," == *",$1,"* ]]; }
+
+# The token goes to curl through a private header file, never on the command line.
+TMP=$(mktemp -d) || die "mktemp failed"
+trap 'rm -rf "$TMP"' EXIT
+umask 077
+printf 'Authorization: token %s\n' "$GITEA_TOKEN" >"$TMP/auth"
+
+# api METHOD PATH [JSON] -> body on stdout; dies on a transport error or HTTP >= 400.
+api() {
+  local method=$1 path=$2 data=${3:-} code
+  local args=(-sS -X "$method" -H @"$TMP/auth" -H 'Accept: application/json' -o "$TMP/body" -w '%{http_code}' --max-time 30)
+  [ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
+  code=$(curl "${args[@]}" "$API$path" 2>"$TMP/err") || die "$method $API$path: $(head -c 300 "$TMP/err" | tr '\n' ' ')"
+  if [ "$code" -ge 400 ]; then
+    local msg
+    msg=$(python3 -c 'import json,sys
+try: print(json.load(open(sys.argv[1])).get("message", ""))
+except Exception: print(open(sys.argv[1], errors="replace").read()[:200])' "$TMP/body" 2>/dev/null | tr '\n' ' ')
+    die "$method $API$path: HTTP $code: ${msg:-no message}"
+  fi
+  cat "$TMP/body"
+}
+
+# jq-like: jget '<python expr over d>' < json
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); v=eval(sys.argv[1]); print("" if v is None else v)' "$1"; }
+
+# --- the PR head ----------------------------------------------------------------------------------
+PR_JSON=$(api GET "/repos/$REPO/pulls/$PR") || exit 3
+SHA=$(jget 'd["head"]["sha"]' <<<"$PR_JSON" 2>/dev/null) || die "GET $API/repos/$REPO/pulls/$PR: no head.sha in the answer"
+[ -n "$SHA" ] || die "PR $REPO#$PR has no head sha"
+
+# latest cc-ci/testme status on the head -> "id<TAB>state<TAB>time<TAB>target_url" (empty when none)
+latest_status() {
+  local body
+  body=$(api GET "/repos/$REPO/commits/$SHA/status") || exit 3
+  python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+best = None
+for s in d.get("statuses") or []:
+    if s.get("context") != "cc-ci/testme":
+        continue
+    key = (s.get("updated_at") or s.get("created_at") or "", s.get("id") or 0)
+    if best is None or key >= best[0]:
+        best = (key, s)
+if best:
+    s = best[1]
+    state = s.get("status") or s.get("state") or ""
+    print("\t".join([str(s.get("id") or ""), state, best[0][0], s.get("target_url") or ""]))
+' <<<"$body"
+}
+
+# seconds since the epoch of an RFC 3339 timestamp (0 when unparsable)
+epoch() {
+  python3 -c '
+import sys
+from datetime import datetime
+try: print(datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")).timestamp())
+except Exception: print(0)' "$1"
+}
+
+# --- post -----------------------------------------------------------------------------------------
+PRE_ID=""
+POSTED_AT=""
+do_post=0
+[ "$POST" = "1" ] && do_post=1
+[ "$POST" != "1" ] && fault helper-posts-when-polling && do_post=1
+if [ "$do_post" = 1 ]; then
+  PRE=$(latest_status) || exit 3
+  PRE_ID=$(cut -f1 <<<"$PRE")
+  C=$(api POST "/repos/$REPO/issues/$PR/comments" '{"body": "!testme"}') || exit 3
+  POSTED_AT=$(jget 'd.get("created_at")' <<<"$C")
+  if fault helper-posts-twice; then
+    api POST "/repos/$REPO/issues/$PR/comments" '{"body": "!testme"}' >/dev/null || exit 3
+  fi
+fi
+[ "$POST" = "1" ] || POSTED_AT=""   # POST=0: any status on the head counts
+POSTED_EPOCH=0
+[ -n "$POSTED_AT" ] && POSTED_EPOCH=$(epoch "$POSTED_AT")
+
+# --- poll -----------------------------------------------------------------------------------------
+START=$(date +%s.%N)  # epoch seconds
+VERDICT=PENDING
+BUILD="?"
+while :; do
+  CUR=$(latest_status) || exit 3
+  if [ -n "$CUR" ]; then
+    IFS=$'\t' read -r SID SSTATE STIME SURL <<<"$CUR"
+    counts=1
+    if [ "$POST" = "1" ]; then
+      # a status counts only when it is not the one seen before the comment and not older than it
+      if [ -n "$SID" ] && [ "$SID" = "$PRE_ID" ]; then counts=0; fi
+      if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) + 0.999 < float(sys.argv[2]) else 1)' "$(epoch "$STIME")" "$POSTED_EPOCH"; then counts=0; fi
+    fi
+    if [ "$counts" = 1 ]; then
+      [ -n "$SURL" ] && BUILD=$SURL
+      case "$SSTATE" in
+        success) VERDICT=GREEN; break ;;
+        failure|error) VERDICT=RED; break ;;
+      esac
+    fi
+  fi
+  # sleep min(INTERVAL, time left); stop once MAX_WAIT has passed
+  NAP=$(python3 -c 'import sys, time
+left = float(sys.argv[3]) - (time.time() - float(sys.argv[1]))
+print("" if left <= 0 else round(min(float(sys.argv[2]), left), 3))' "$START" "$INTERVAL" "$MAX_WAIT")
+  [ -n "$NAP" ] || break
+  sleep "$NAP"
+done
+
+echo "VERDICT=$VERDICT"
+echo "BUILD=$BUILD"
+case "$VERDICT" in
+  GREEN) exit 0 ;;
+  RED) exit 1 ;;
+  *) exit 2 ;;
+esac
