@@ -1,0 +1,141 @@
+#!/usr/bin/python
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: gitea_prs_info
+short_description: Find the PRs of a repository by author, creation time, head branch and state
+version_added: 0.1.0
+description:
+  - Lists the PRs of O(repo) (all pages) and keeps those matching every filter given, oldest first.
+  - With O(details=true) each PR also carries its changed files, its comments and the statuses of
+    its head commit, so a check can read what an agent did without trusting what it said.
+  - Also returns the repository's branches with their head SHAs when O(branches=true).
+author: coopcloud.cc_ci developers
+extends_documentation_fragment:
+  - coopcloud.cc_ci.gitea_api
+options:
+  repo:
+    description: C(owner/name).
+    type: str
+    required: true
+  state:
+    description: PR state to list.
+    type: str
+    choices: [open, closed, all]
+    default: all
+  author:
+    description: Only PRs opened by this login.
+    type: str
+  since:
+    description: Only PRs created at or after this unix time.
+    type: float
+  head_prefix:
+    description: Only PRs whose head branch starts with this.
+    type: str
+  details:
+    description: Add C(files), C(comments) and C(statuses) to each PR.
+    type: bool
+    default: false
+  branches:
+    description: Also return the repository's branches (name to head SHA).
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    details: Read-only.
+"""
+
+EXAMPLES = r"""
+- name: The PRs the agent opened during this check
+  coopcloud.cc_ci.gitea_prs_info:
+    gitea_url: "{{ ccci_gitea_url }}"
+    gitea_token: "{{ ccci_gitea_token }}"
+    repo: recipe-maintainers/custom-html-tiny
+    author: cc-ci-bot
+    since: "{{ _v3_started }}"
+    details: true
+"""
+
+RETURN = r"""
+prs:
+  description: Matching PRs, oldest first.
+  type: list
+  elements: dict
+  returned: always
+  contains:
+    number: {description: PR number., type: int}
+    state: {description: open or closed., type: str}
+    merged: {description: Whether merged., type: bool}
+    html_url: {description: Web page., type: str}
+    head_ref: {description: Head branch., type: str}
+    head_sha: {description: Head commit., type: str}
+    base_ref: {description: Base branch., type: str}
+    user: {description: Author login., type: str}
+    created: {description: Creation unix time., type: float}
+    files: {description: Changed files (with O(details))., type: list, elements: str}
+    comments: {description: Comments (with O(details))., type: list, elements: dict}
+    statuses: {description: Head commit statuses (with O(details))., type: list, elements: dict}
+branches:
+  description: Branch name to head SHA (with O(branches)).
+  type: dict
+  returned: always
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import (
+    comment_summary,
+    gitea_argument_spec,
+    gitea_from_module,
+    parse_time,
+    pr_summary,
+    split_repo,
+    status_summary,
+)
+
+
+def main() -> None:
+    spec = gitea_argument_spec()
+    spec.update(
+        repo=dict(type="str", required=True),
+        state=dict(type="str", choices=["open", "closed", "all"], default="all"),
+        author=dict(type="str"), since=dict(type="float"), head_prefix=dict(type="str"),
+        details=dict(type="bool", default=False), branches=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not HAS_HTTPX:
+        module.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
+    p = module.params
+    prs = []
+    branches: dict[str, str] = {}
+    try:
+        with gitea_from_module(module) as client:
+            for pr in client.list_prs(p["repo"], p["state"]):
+                item = pr_summary(pr) | {"created": parse_time(pr.get("created_at"))}
+                if p["author"] and item["user"] != p["author"]:
+                    continue
+                if p["since"] is not None and (item["created"] or 0) < p["since"]:
+                    continue
+                if p["head_prefix"] and not str(item["head_ref"] or "").startswith(p["head_prefix"]):
+                    continue
+                if p["details"]:
+                    item["files"] = [f.get("filename") for f in client.pr_files(p["repo"], item["number"])]
+                    item["comments"] = [comment_summary(c) for c in client.list_comments(p["repo"], item["number"])]
+                    item["statuses"] = [status_summary(s) for s in client.list_statuses(p["repo"], item["head_sha"])]
+                prs.append(item)
+            if p["branches"]:
+                owner, name = split_repo(p["repo"])
+                for branch in client.paginate(f"/repos/{owner}/{name}/branches"):
+                    branches[branch.get("name")] = (branch.get("commit") or {}).get("id")
+    except (ApiError, ValueError) as exc:
+        module.fail_json(msg=str(exc))
+    prs.sort(key=lambda item: (item["created"] or 0, item["number"] or 0))
+    module.exit_json(changed=False, prs=prs, branches=branches)
+
+
+if __name__ == "__main__":
+    main()
