@@ -1,0 +1,60 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A Co-op Cloud recipe's compose file: its images, its version label, and what an upgrade is."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+VERSION_LABEL = re.compile(r"coop-cloud\.\$\{STACK_NAME\}\.version=(?P<version>[^\s\"']+)")
+SEMVER = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+
+
+@dataclass(frozen=True)
+class Image:
+    service: str
+    name: str
+    tag: str
+
+
+def images(compose_text: str) -> list[Image]:
+    data: Any = yaml.safe_load(compose_text) or {}
+    found = []
+    for service, spec in (data.get("services") or {}).items():
+        ref = str((spec or {}).get("image") or "")
+        if not ref or "@" in ref:
+            continue  # abra cannot handle tag+digest references; nothing to compare there
+        name, _, tag = ref.rpartition(":")
+        if not name or "/" in tag:
+            name, tag = ref, "latest"
+        found.append(Image(service, name, tag))
+    return found
+
+
+def version_label(compose_text: str) -> str | None:
+    match = VERSION_LABEL.search(compose_text)
+    return match.group("version") if match else None
+
+
+def semver(tag: str) -> tuple[int, int, int] | None:
+    match = SEMVER.match(tag)
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+
+
+def newest_same_major(current: str, tags: list[str]) -> str | None:
+    """The newest release tag with the current tag's major version (what a safe upgrade takes)."""
+    now = semver(current)
+    if now is None:
+        return None
+    same = [(semver(t), t) for t in tags if semver(t) and semver(t)[0] == now[0]]
+    return max(same)[1] if same else None
+
+
+def retag(compose_text: str, image: str, new_tag: str) -> str:
+    """The compose text with ``image``'s tag replaced (text-level, keeping the file's layout)."""
+    return re.sub(rf"(image:\s*[\"']?{re.escape(image)}):[^\s\"']+", rf"\g<1>:{new_tag}", compose_text)
