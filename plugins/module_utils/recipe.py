@@ -46,13 +46,18 @@ def semver(tag: str) -> tuple[int, int, int] | None:
     return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 
 
-def newest_same_major(current: str, tags: list[str]) -> str | None:
-    """The newest release tag with the current tag's major version (what a safe upgrade takes)."""
+def same_major_releases(current: str, tags: list[str]) -> list[str]:
+    """Release tags (x.y.z) with the current tag's major version, oldest first."""
     now = semver(current)
     if now is None:
-        return None
-    same = [(semver(t), t) for t in tags if semver(t) and semver(t)[0] == now[0]]
-    return max(same)[1] if same else None
+        return []
+    return [t for _, t in sorted((semver(t), t) for t in tags if semver(t) and semver(t)[0] == now[0])]
+
+
+def newest_same_major(current: str, tags: list[str]) -> str | None:
+    """The newest release tag with the current tag's major version (what a safe upgrade takes)."""
+    releases = same_major_releases(current, tags)
+    return releases[-1] if releases else None
 
 
 def retag(compose_text: str, image: str, new_tag: str) -> str:

@@ -60,6 +60,7 @@ images:
     tag: {description: Current tag., type: str}
     newest: {description: Newest same-major tag (or null)., type: str}
     upgrade: {description: Whether newest is newer than tag., type: bool}
+    releases: {description: The registry's same-major release tags, oldest first., type: list, elements: str}
 version:
   description: The recipe version label in compose.yml.
   type: str
@@ -78,7 +79,13 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import gitea_argument_spec, gitea_from_module
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.recipe import images, newest_same_major, semver, version_label
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.recipe import (
+    images,
+    newest_same_major,
+    same_major_releases,
+    semver,
+    version_label,
+)
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.registry import RegistryClient
 
 
@@ -99,10 +106,12 @@ def main() -> None:
             text = found.get("text") or ""
             out = []
             for image in images(text):
-                newest = newest_same_major(image.tag, registry.tags(image.name))
+                tags = registry.tags(image.name)
+                newest = newest_same_major(image.tag, tags)
                 upgrade = bool(newest and semver(newest) > semver(image.tag))
                 out.append({"service": image.service, "image": image.name, "tag": image.tag,
-                            "newest": newest, "upgrade": upgrade})
+                            "newest": newest, "upgrade": upgrade,
+                            "releases": same_major_releases(image.tag, tags)})
     except (ApiError, ValueError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(changed=False, available=any(i["upgrade"] for i in out), images=out,

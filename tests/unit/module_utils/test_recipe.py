@@ -35,3 +35,7 @@ def test_retag_keeps_layout() -> None:
     text = recipe.retag(COMPOSE, "joseluisq/static-web-server", "2.39.0")
     assert "image: joseluisq/static-web-server:2.39.0\n" in text
     assert "nginx:1.26.2\n" in text and text.count("\n") == COMPOSE.count("\n")
+
+
+def test_same_major_releases_are_sorted_numerically() -> None:
+    assert recipe.same_major_releases("2.9.0", ["2.10.0", "2.9.0", "2.9.1", "3.0.0", "x"]) == ["2.9.0", "2.9.1", "2.10.0"]
