@@ -42,6 +42,11 @@ options:
     description: Also return the repository's branches (name to head SHA).
     type: bool
     default: false
+  contained_in:
+    description:
+      - A branch (e.g. C(main)); each PR then says whether its head commit is already part of that
+        branch (C(contained)), which is what a merge, or a push of the PR into it, leaves behind.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -78,6 +83,7 @@ prs:
     files: {description: Changed files (with O(details))., type: list, elements: str}
     comments: {description: Comments (with O(details))., type: list, elements: dict}
     statuses: {description: Head commit statuses (with O(details))., type: list, elements: dict}
+    contained: {description: Whether the head is in O(contained_in)., type: bool}
 branches:
   description: Branch name to head SHA (with O(branches)).
   type: dict
@@ -105,6 +111,7 @@ def main() -> None:
         state=dict(type="str", choices=["open", "closed", "all"], default="all"),
         author=dict(type="str"), since=dict(type="float"), head_prefix=dict(type="str"),
         details=dict(type="bool", default=False), branches=dict(type="bool", default=False),
+        contained_in=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_HTTPX:
@@ -126,6 +133,9 @@ def main() -> None:
                     item["files"] = [f.get("filename") for f in client.pr_files(p["repo"], item["number"])]
                     item["comments"] = [comment_summary(c) for c in client.list_comments(p["repo"], item["number"])]
                     item["statuses"] = [status_summary(s) for s in client.list_statuses(p["repo"], item["head_sha"])]
+                if p["contained_in"] and item["head_sha"]:
+                    compare = client.compare(p["repo"], p["contained_in"], item["head_sha"])
+                    item["contained"] = int(compare.get("total_commits") or 0) == 0
                 prs.append(item)
             if p["branches"]:
                 owner, name = split_repo(p["repo"])
