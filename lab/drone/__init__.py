@@ -1,0 +1,4 @@
+"""The lab's Drone: REST API (FACTS §3), build page and the cc-ci harness run as builds."""
+from lab.drone.server import DroneService
+
+__all__ = ["DroneService"]

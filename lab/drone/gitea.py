@@ -1,0 +1,77 @@
+"""What Drone and its harness read from Gitea, over HTTP only (FACTS §2 contents/branches)."""
+from __future__ import annotations
+
+import base64
+from urllib.parse import quote
+
+import httpx
+
+
+class GiteaError(Exception):
+    pass
+
+
+class GiteaReader:
+    def __init__(self, url: str, token: str, timeout: float = 15.0) -> None:
+        self.base = url.rstrip("/") + "/api/v1"
+        self.token = token
+        self.timeout = timeout
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
+        url = self.base + path
+        resp = httpx.get(url, params=params, timeout=self.timeout, headers={"Authorization": f"token {self.token}"})
+        if resp.status_code == 401:
+            # Drone's token may be unknown to Gitea; the recipes and cc-ci are public repos
+            resp = httpx.get(url, params=params, timeout=self.timeout)
+        return resp
+
+    def _json(self, path: str, params: dict[str, str] | None = None, missing_ok: bool = False):
+        resp = self._get(path, params)
+        if resp.status_code == 404 and missing_ok:
+            return None
+        if resp.status_code != 200:
+            try:
+                msg = resp.json().get("message", resp.text)
+            except ValueError:
+                msg = resp.text
+            raise GiteaError(f"GET {resp.request.url}: HTTP {resp.status_code}: {msg}")
+        return resp.json()
+
+    def branch_head(self, repo: str, branch: str) -> dict | None:
+        """``{"id", "message"}`` of the branch head, None when the branch does not exist."""
+        data = self._json(f"/repos/{repo}/branches/{quote(branch, safe='')}", missing_ok=True)
+        return data["commit"] if data else None
+
+    def _contents(self, repo: str, path: str, ref: str | None):
+        url = f"/repos/{repo}/contents" + (f"/{quote(path)}" if path else "")
+        return self._json(url, {"ref": ref} if ref else None, missing_ok=True)
+
+    def listdir(self, repo: str, path: str, ref: str | None) -> list[dict] | None:
+        """Entries of a directory at ``ref`` (None when it does not exist)."""
+        data = self._contents(repo, path, ref)
+        if data is None:
+            return None
+        if isinstance(data, dict):  # a file, not a directory
+            return None
+        return data
+
+    def read(self, repo: str, path: str, ref: str | None) -> bytes | None:
+        data = self._contents(repo, path, ref)
+        if not isinstance(data, dict) or data.get("type") != "file":
+            return None
+        return base64.b64decode(data.get("content") or "")
+
+    def tree(self, repo: str, ref: str | None, path: str = "") -> dict[str, bytes]:
+        """Every file under ``path`` at ``ref`` (the harness's clone)."""
+        entries = self.listdir(repo, path, ref)
+        if entries is None:
+            raise GiteaError(f"{repo}: no tree at {path or '/'} for ref {ref}")
+        files: dict[str, bytes] = {}
+        for entry in entries:
+            if entry.get("type") == "dir":
+                files.update(self.tree(repo, ref, entry["path"]))
+            elif entry.get("type") == "file":
+                data = self.read(repo, entry["path"], ref)
+                if data is not None:
+                    files[entry["path"]] = data
+        return files
