@@ -1,0 +1,452 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""tmux wrapper, /proc process trees, and a probe that classifies an agent session.
+
+The probe believes nothing a launcher prints: it reads the session's panes from tmux, the process
+tree under each pane from ``/proc``, samples twice, and classifies:
+
+``ABSENT``   no such session.
+``IDLE``     the session is there but no agent process lives in any pane's process tree
+             (or, with ``idle_pattern``, the agent is quiet and the pane shows its idle prompt).
+``RUNNING``  an agent process is alive and the pane changed or the agent's CPU time grew during
+             the sample, or the last such change is less than ``wedge_seconds`` ago.
+``WEDGED``   an agent process is alive, but neither the pane nor the agent's CPU time changed for
+             ``wedge_seconds``.
+
+A module run is short, so the time of the last change is kept between runs in a small JSON file
+under ``state_dir``, keyed by session id, creation time and pane pid (a replaced session starts a
+new history). ``TMUX_TMPDIR`` is honoured (the lab uses a private one).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import CliError, CliRunner
+
+__all__ = [
+    "ABSENT",
+    "IDLE",
+    "RUNNING",
+    "WEDGED",
+    "Pane",
+    "Proc",
+    "Probe",
+    "SessionProbe",
+    "Tmux",
+    "proc_table",
+    "process_tree",
+    "read_proc",
+]
+
+ABSENT, IDLE, RUNNING, WEDGED = "ABSENT", "IDLE", "RUNNING", "WEDGED"
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "ash", "busybox", "tmux", "login"})
+
+
+# -- /proc ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    comm: str
+    state: str
+    ticks: int  # utime + stime + cutime + cstime (clock ticks)
+    argv: tuple[str, ...] = ()
+
+    @property
+    def alive(self) -> bool:
+        return self.state not in ("Z", "X", "x")
+
+    @property
+    def command(self) -> str:
+        return " ".join(self.argv) if self.argv else f"[{self.comm}]"
+
+    def names(self) -> set[str]:
+        """Names this process answers to: comm, argv[0] and the script an interpreter runs."""
+        found = {self.comm}
+        if self.argv:
+            found.add(os.path.basename(self.argv[0]))
+            if len(self.argv) > 1 and self.argv[1] and not self.argv[1].startswith("-"):
+                found.add(os.path.basename(self.argv[1]))
+        return found
+
+
+def read_proc(pid: int, proc_root: str = "/proc") -> Proc | None:
+    """One process from ``/proc/<pid>/stat`` (+ cmdline); None when it is gone."""
+    try:
+        with open(f"{proc_root}/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+            stat = fh.read()
+    except OSError:
+        return None
+    # comm may contain spaces and parentheses: it ends at the last ')'
+    open_, close = stat.find("("), stat.rfind(")")
+    if open_ < 0 or close < 0:
+        return None
+    comm = stat[open_ + 1 : close]
+    fields = stat[close + 2 :].split()
+    try:
+        state, ppid = fields[0], int(fields[1])
+        ticks = sum(int(x) for x in fields[11:15])
+    except (IndexError, ValueError):
+        return None
+    try:
+        with open(f"{proc_root}/{pid}/cmdline", "rb") as fh:
+            argv = tuple(a.decode(errors="replace") for a in fh.read().split(b"\0") if a)
+    except OSError:
+        argv = ()
+    return Proc(pid=pid, ppid=ppid, comm=comm, state=state, ticks=ticks, argv=argv)
+
+
+def proc_table(proc_root: str = "/proc") -> dict[int, Proc]:
+    table: dict[int, Proc] = {}
+    try:
+        entries = os.listdir(proc_root)
+    except OSError:
+        return table
+    for entry in entries:
+        if entry.isdigit():
+            proc = read_proc(int(entry), proc_root)
+            if proc:
+                table[proc.pid] = proc
+    return table
+
+
+def process_tree(root: int, table: Mapping[int, Proc] | None = None) -> list[Proc]:
+    """*root* and all its descendants (root first, breadth first); [] when root is gone."""
+    table = proc_table() if table is None else table
+    if root not in table:
+        return []
+    children: dict[int, list[int]] = {}
+    for proc in table.values():
+        children.setdefault(proc.ppid, []).append(proc.pid)
+    out, todo, seen = [], [root], set()
+    while todo:
+        pid = todo.pop(0)
+        if pid in seen or pid not in table:
+            continue
+        seen.add(pid)
+        out.append(table[pid])
+        todo.extend(sorted(children.get(pid, [])))
+    return out
+
+
+# -- tmux ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pane:
+    pane_id: str
+    pane_pid: int
+    current_command: str
+    dead: bool
+    session_id: str
+    session_created: int
+    window_index: int
+    history_size: int
+
+
+_PANE_FORMAT = "\t".join(
+    "#{%s}" % f
+    for f in ("pane_id", "pane_pid", "pane_current_command", "pane_dead", "session_id", "session_created",
+              "window_index", "history_size")
+)
+
+
+class Tmux(CliRunner):
+    """The tmux CLI against one server (``TMUX_TMPDIR`` / ``-L socket``), never the caller's own."""
+
+    binary_name = "tmux"
+    path_option = "tmux_path"
+
+    def __init__(
+        self,
+        path: str | None = None,
+        tmpdir: str | None = None,
+        socket_name: str | None = None,
+        env: Mapping[str, str] | None = None,
+        timeout: float | None = 30,
+    ) -> None:
+        env = dict(env or {})
+        if tmpdir:
+            os.makedirs(tmpdir, mode=0o700, exist_ok=True)
+            env["TMUX_TMPDIR"] = tmpdir
+        super().__init__(path=path, env=env, timeout=timeout, base_args=["-L", socket_name] if socket_name else ())
+        # inside a tmux pane $TMUX would point us at that server instead of TMUX_TMPDIR's
+        self.env.pop("TMUX", None)
+        self.env.pop("TMUX_PANE", None)
+
+    @property
+    def tmpdir(self) -> str | None:
+        return self.env.get("TMUX_TMPDIR")
+
+    def has_session(self, name: str) -> bool:
+        rc, _, _ = self.run(["has-session", "-t", f"={name}"])
+        return rc == 0
+
+    def panes(self, name: str) -> list[Pane]:
+        """All panes of the session (every window); [] when there is no such session or server."""
+        rc, out, err = self.run(["list-panes", "-s", "-t", f"={name}", "-F", _PANE_FORMAT])
+        if rc != 0:
+            if re.search(r"can't find (session|window|pane)|no server running|error connecting|No such file", err):
+                return []
+            raise CliError(f"tmux list-panes -t ={name} failed (rc {rc}): {err.strip()}", rc=rc, err=err)
+        panes = []
+        for line in out.splitlines():
+            parts = line.split("\t")
+            if len(parts) != 8:
+                continue
+            try:
+                panes.append(
+                    Pane(pane_id=parts[0], pane_pid=int(parts[1]), current_command=parts[2], dead=parts[3] == "1",
+                         session_id=parts[4], session_created=int(parts[5] or 0), window_index=int(parts[6] or 0),
+                         history_size=int(parts[7] or 0))
+                )
+            except ValueError:
+                continue
+        return panes
+
+    def capture(self, target: str, history: int = 0) -> str:
+        """The pane's text (visible screen, plus *history* lines of scrollback); ``""`` if it is gone."""
+        args = ["capture-pane", "-p", "-J", "-t", target]
+        if history:
+            args += ["-S", f"-{history}"]
+        rc, out, _ = self.run(args)
+        return out if rc == 0 else ""
+
+    def kill_session(self, name: str) -> bool:
+        """Kill the session; True when there was one."""
+        if not self.has_session(name):
+            return False
+        rc, _, err = self.run(["kill-session", "-t", f"={name}"])
+        if rc != 0 and self.has_session(name):
+            raise CliError(f"tmux kill-session -t ={name} failed (rc {rc}): {err.strip()}", rc=rc, err=err)
+        return True
+
+    def new_session(
+        self,
+        name: str,
+        command: str | Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        width: int = 200,
+        height: int = 50,
+    ) -> None:
+        """A detached session running *command* (a shell string, or argv run without a shell)."""
+        args = ["new-session", "-d", "-s", name, "-x", str(width), "-y", str(height)]
+        if cwd:
+            args += ["-c", cwd]
+        for key, value in (env or {}).items():
+            args += ["-e", f"{key}={value}"]
+        if isinstance(command, str):
+            args.append(command)
+        elif command:
+            args += list(command)
+        self.run_checked(args, what=f"tmux new-session -s {name}")
+
+
+# -- the probe -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Probe:
+    """One classification of a session, with the evidence it rests on."""
+
+    status: str
+    session: str
+    session_id: str | None = None
+    session_created: int | None = None
+    pane_pid: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def identity(self) -> tuple | None:
+        """Same value = same session and pane process; differs when the session was replaced."""
+        if self.status == ABSENT:
+            return None
+        return (self.session_id, self.session_created, self.pane_pid)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Snap:
+    at: float
+    panes: list[Pane]
+    text: str
+    fingerprint: str
+    agents: list[Proc]
+    cpu: int
+    tree: list[Proc]
+
+    @property
+    def first(self) -> Pane:
+        return self.panes[0]
+
+    @property
+    def agent_pids(self) -> list[int]:
+        return [p.pid for p in self.agents]
+
+
+class SessionProbe:
+    """Classify a tmux session as ABSENT / IDLE / RUNNING / WEDGED (see the module docstring).
+
+    *agent_names* says which processes are the agent (matched against comm, argv[0] and the script
+    an interpreter runs, by basename); None means any live non-shell process in the pane's tree.
+    """
+
+    def __init__(
+        self,
+        tmux: Tmux,
+        session: str,
+        sample_seconds: float = 2.0,
+        wedge_seconds: float = 900.0,
+        state_dir: str | None = None,
+        agent_names: Iterable[str] | None = None,
+        idle_pattern: str | None = None,
+        tail_lines: int = 20,
+        proc_root: str = "/proc",
+    ) -> None:
+        self.tmux = tmux
+        self.session = session
+        self.sample_seconds = max(0.0, float(sample_seconds))
+        self.wedge_seconds = float(wedge_seconds)
+        self.state_dir = state_dir or os.path.join(tempfile.gettempdir(), f"ccci-session-probe-{os.getuid()}")
+        self.agent_names = set(agent_names) if agent_names else None
+        self.idle_re = re.compile(idle_pattern, re.M) if idle_pattern else None
+        self.tail_lines = tail_lines
+        self.proc_root = proc_root
+
+    # -- sampling ------------------------------------------------------------------------------
+    def is_agent(self, proc: Proc) -> bool:
+        if not proc.alive:
+            return False
+        if self.agent_names is None:
+            argv0 = os.path.basename(proc.argv[0]) if proc.argv else proc.comm
+            return proc.comm not in SHELLS and argv0 not in SHELLS
+        return bool(proc.names() & self.agent_names)
+
+    def snapshot(self) -> _Snap | None:
+        at = time.time()
+        panes = self.tmux.panes(self.session)
+        if not panes:
+            return None
+        table = proc_table(self.proc_root)
+        texts, tree = [], []
+        for pane in panes:
+            texts.append(self.tmux.capture(pane.pane_id))
+            if not pane.dead:
+                tree.extend(process_tree(pane.pane_pid, table))
+        agents = [p for p in tree if self.is_agent(p)]
+        # CPU of the agents and everything under them (children's time is folded in when reaped)
+        agent_tree: dict[int, Proc] = {}
+        for agent in agents:
+            for proc in process_tree(agent.pid, table):
+                agent_tree[proc.pid] = proc
+        cpu = sum(p.ticks for p in agent_tree.values())
+        text = "\n".join(texts)
+        marks = "|".join(f"{p.pane_id}:{p.history_size}:{p.dead}" for p in panes)
+        fingerprint = hashlib.sha256((marks + "\n" + text).encode()).hexdigest()[:16]
+        return _Snap(at=at, panes=panes, text=text, fingerprint=fingerprint, agents=agents, cpu=cpu, tree=tree)
+
+    def _state_path(self, snap: _Snap) -> str:
+        key = f"{self.session}-{snap.first.session_id}-{snap.first.session_created}-{snap.first.pane_pid}"
+        return os.path.join(self.state_dir, re.sub(r"[^A-Za-z0-9_.-]", "_", key) + ".json")
+
+    def _load(self, path: str) -> dict[str, Any]:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                data = json.load(fh)
+            return data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _save(self, path: str, data: Mapping[str, Any]) -> None:
+        try:
+            os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(dict(data), fh)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # the probe still works, only without memory between runs
+
+    # -- classification ------------------------------------------------------------------------
+    def probe(self) -> Probe:
+        first = self.snapshot()
+        if first is None:
+            return Probe(ABSENT, self.session, evidence={"reason": f"no tmux session {self.session}",
+                                                         "tmux_tmpdir": self.tmux.tmpdir})
+        if self.sample_seconds:
+            time.sleep(self.sample_seconds)
+        second = self.snapshot()
+        if second is None:
+            return Probe(ABSENT, self.session, evidence={"reason": f"tmux session {self.session} ended while sampled",
+                                                         "tmux_tmpdir": self.tmux.tmpdir})
+        now = time.time()
+        same = (first.first.session_id, first.first.session_created, first.first.pane_pid) == (
+            second.first.session_id, second.first.session_created, second.first.pane_pid)
+        pane_changed = not same or first.fingerprint != second.fingerprint
+        cpu_delta = second.cpu - first.cpu if same else 0
+        agents_changed = not same or first.agent_pids != second.agent_pids
+        active = pane_changed or cpu_delta > 0 or agents_changed
+
+        path = self._state_path(second)
+        prev = self._load(path)
+        if active:
+            last_change = now
+        elif prev.get("fingerprint") == second.fingerprint and prev.get("cpu") == second.cpu \
+                and isinstance(prev.get("last_change"), (int, float)):
+            last_change = float(prev["last_change"])
+        else:
+            last_change = first.at  # changed since the previous run, or no previous run: quiet since sample 1
+        self._save(path, {"fingerprint": second.fingerprint, "cpu": second.cpu, "last_change": last_change, "at": now})
+        quiet = round(max(0.0, now - last_change), 3)
+
+        lines = second.text.rstrip("\n").splitlines()
+        tail = "\n".join(lines[-self.tail_lines:]) if self.tail_lines else ""
+        pane = second.first
+        evidence = {
+            "pane_pid": pane.pane_pid,
+            "pane_id": pane.pane_id,
+            "pane_current_command": pane.current_command,
+            "pane_dead": pane.dead,
+            "pane_pids": [p.pane_pid for p in second.panes],
+            "agent_pids": second.agent_pids,
+            "agent_commands": [p.command for p in second.agents],
+            "processes": [{"pid": p.pid, "ppid": p.ppid, "comm": p.comm} for p in second.tree],
+            "pane_changed": pane_changed,
+            "seconds_since_change": quiet,
+            "cpu_ticks": second.cpu,
+            "cpu_ticks_delta": cpu_delta,
+            "sample_seconds": self.sample_seconds,
+            "wedge_seconds": self.wedge_seconds,
+            "pane_tail": tail,
+            "tmux_tmpdir": self.tmux.tmpdir,
+            "state_file": path,
+        }
+        if not second.agents:
+            status = IDLE
+        elif active:
+            status = RUNNING
+        elif self.idle_re and self.idle_re.search(tail):
+            status = IDLE
+        elif quiet >= self.wedge_seconds:
+            status = WEDGED
+        else:
+            status = RUNNING
+        return Probe(status, self.session, pane.session_id, pane.session_created, pane.pane_pid, evidence)
+
+    def text(self, history: int = 2000) -> str:
+        """The text of the session's first pane, with up to *history* lines of scrollback."""
+        panes = self.tmux.panes(self.session)
+        return self.tmux.capture(panes[0].pane_id, history=history) if panes else ""
