@@ -116,9 +116,9 @@ durations:
   type: dict
   returned: always
   contains:
-    build_seconds: {description: Run time of the build (so far, when not finished)., type: float}
-    waited_seconds: {description: Time this task waited., type: float}
-    polls: {description: Looks at the build., type: int}
+    build_seconds: {description: "Run time of the build (so far, when not finished).", type: float}
+    waited_seconds: {description: "Time this task waited.", type: float}
+    polls: {description: "Looks at the build.", type: int}
 surfaces:
   description: >-
     Both result surfaces, from the module_utils result_surfaces: C(status) and C(comment) (each with

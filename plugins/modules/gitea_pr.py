@@ -113,15 +113,15 @@ pr:
   type: dict
   returned: always
   contains:
-    number: {description: PR number., type: int}
-    state: {description: C(open) or C(closed)., type: str}
-    merged: {description: Whether Gitea reports it merged (always false, or the task fails)., type: bool}
-    title: {description: Title., type: str}
-    html_url: {description: Web page of the PR., type: str}
-    head_ref: {description: Head branch., type: str}
-    head_sha: {description: Head commit SHA., type: str}
-    base_ref: {description: Base branch., type: str}
-    user: {description: Login of the PR's author., type: str}
+    number: {description: "PR number.", type: int}
+    state: {description: "C(open) or C(closed).", type: str}
+    merged: {description: "Whether Gitea reports it merged (always false, or the task fails).", type: bool}
+    title: {description: "Title.", type: str}
+    html_url: {description: "Web page of the PR.", type: str}
+    head_ref: {description: "Head branch.", type: str}
+    head_sha: {description: "Head commit SHA.", type: str}
+    base_ref: {description: "Base branch.", type: str}
+    user: {description: "Login of the PR's author.", type: str}
 pr_created:
   description: Whether this task created the PR.
   type: bool
@@ -131,9 +131,9 @@ branch:
   type: dict
   returned: when O(state=present)
   contains:
-    name: {description: Branch name., type: str}
-    created: {description: Whether this task created it., type: bool}
-    sha: {description: Its head commit after the task (null in check mode when created)., type: str}
+    name: {description: "Branch name.", type: str}
+    created: {description: "Whether this task created it.", type: bool}
+    sha: {description: "Its head commit after the task (null in check mode when created).", type: str}
 files_changed:
   description: Paths committed (or that would be, in check mode).
   type: list

@@ -107,32 +107,32 @@ comment:
   type: dict
   returned: always
   contains:
-    id: {description: Comment id., type: int}
-    html_url: {description: Its web address., type: str}
-    created_at: {description: When Gitea recorded it., type: str}
-    user: {description: Who posted it., type: str}
+    id: {description: "Comment id.", type: int}
+    html_url: {description: "Its web address.", type: str}
+    created_at: {description: "When Gitea recorded it.", type: str}
+    user: {description: "Who posted it.", type: str}
 build:
   description: The Drone build the comment caused, or null.
   type: dict
   returned: always
   contains:
-    number: {description: Build number., type: int}
-    url: {description: Build page., type: str}
-    created: {description: Unix time Drone created it., type: int}
-    status: {description: Its status when seen., type: str}
-    params: {description: Its params (RECIPE, REPO, PR, REF, ...)., type: dict}
+    number: {description: "Build number.", type: int}
+    url: {description: "Build page.", type: str}
+    created: {description: "Unix time Drone created it.", type: int}
+    status: {description: "Its status when seen.", type: str}
+    params: {description: "Its params (RECIPE, REPO, PR, REF, ...).", type: dict}
 seen:
   description: Which surfaces appeared after the comment.
   type: dict
   returned: always
   contains:
-    build: {description: A matching new build appeared., type: bool}
-    status: {description: A new C(cc-ci/testme) status appeared on the head SHA., type: bool}
-    status_state: {description: Its state., type: str}
-    status_target_url: {description: Its target_url., type: str}
-    comment: {description: A bridge comment appeared after the posted one., type: bool}
-    comment_id: {description: Its id., type: int}
-    comment_url: {description: Its web address., type: str}
+    build: {description: "A matching new build appeared.", type: bool}
+    status: {description: "A new C(cc-ci/testme) status appeared on the head SHA.", type: bool}
+    status_state: {description: "Its state.", type: str}
+    status_target_url: {description: "Its target_url.", type: str}
+    comment: {description: "A bridge comment appeared after the posted one.", type: bool}
+    comment_id: {description: "Its id.", type: int}
+    comment_url: {description: "Its web address.", type: str}
 poster:
   description: The token's user and whether it is a member of O(org).
   type: dict

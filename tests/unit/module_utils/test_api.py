@@ -1,0 +1,186 @@
+"""The base HTTP client: retries with backoff, one-line errors, pagination."""
+from __future__ import annotations
+
+import socket
+
+import httpx
+import pytest
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import ApiClient, ApiError, redact_url
+
+BASE = "http://api.test"
+
+
+def client(handler, **kw):
+    sleeps: list[float] = []
+    kw.setdefault("jitter", lambda: 0.5)
+    c = ApiClient(BASE, "s3cret-token", transport=httpx.MockTransport(handler), sleep=sleeps.append,
+                  token_name="ccci_gitea_token", **kw)
+    return c, sleeps
+
+
+def counting(responses):
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        item = responses[min(len(calls) - 1, len(responses) - 1)]
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return handler, calls
+
+
+def test_get_retries_5xx_with_growing_backoff_then_succeeds():
+    handler, calls = counting([httpx.Response(503), httpx.Response(502), httpx.Response(200, json={"ok": 1})])
+    c, sleeps = client(handler)
+    assert c.get("/x") == ({"ok": 1}, 200)
+    assert len(calls) == 3
+    assert len(sleeps) == 2 and sleeps[0] < sleeps[1]
+
+
+def test_retries_are_bounded_and_backoff_total_is_capped():
+    handler, calls = counting([httpx.ConnectError("[Errno 111] Connection refused")])
+    c, sleeps = client(handler, jitter=lambda: 1.0)
+    with pytest.raises(ApiError) as err:
+        c.get("/x")
+    assert len(calls) == 4
+    assert len(sleeps) == 3 and sum(sleeps) <= 8.0
+    assert str(err.value) == f"GET {BASE}/x: cannot connect (connection refused): check the URL"
+    assert err.value.status is None
+
+
+def test_backoff_cap_bounds_the_total_sleep():
+    handler, calls = counting([httpx.Response(500)])
+    c, sleeps = client(handler, tries=10, backoff=2.0, max_backoff=8.0, jitter=lambda: 1.0)
+    with pytest.raises(ApiError):
+        c.get("/x")
+    assert sum(sleeps) <= 8.0 + 1e-9
+    assert len(calls) < 10
+
+
+def test_post_is_not_retried_when_the_server_may_have_acted():
+    handler, calls = counting([httpx.Response(503, json={"message": "busy"})])
+    c, sleeps = client(handler)
+    with pytest.raises(ApiError) as err:
+        c.post("/comments", {"body": "!testme"}, accept=(201,))
+    assert len(calls) == 1 and sleeps == []
+    assert str(err.value) == f"POST {BASE}/comments: HTTP 503: busy"
+
+
+def test_post_is_retried_when_it_never_reached_the_server():
+    handler, calls = counting([httpx.ConnectError("refused"), httpx.Response(201, json={"id": 1})])
+    c, _ = client(handler)
+    assert c.post("/comments", {"body": "x"}, accept=(201,)) == ({"id": 1}, 201)
+    assert len(calls) == 2
+
+
+def test_read_timeout_retried_for_get_only():
+    handler, calls = counting([httpx.ReadTimeout("slow"), httpx.Response(200, json=[])])
+    c, _ = client(handler)
+    assert c.get("/x") == ([], 200)
+    handler, calls = counting([httpx.ReadTimeout("slow")])
+    c, _ = client(handler)
+    with pytest.raises(ApiError) as err:
+        c.patch("/x", {"a": 1})
+    assert len(calls) == 1
+    assert "cannot connect (timed out" in str(err.value)
+
+
+def test_401_is_one_line_with_a_hint_and_no_token():
+    handler, _ = counting([httpx.Response(401, json={"message": "user does not exist", "url": "x"})])
+    c, _ = client(handler)
+    with pytest.raises(ApiError) as err:
+        c.get("/user")
+    text = str(err.value)
+    assert text == f"GET {BASE}/user: HTTP 401: user does not exist (token rejected: check ccci_gitea_token)"
+    assert "\n" not in text and "s3cret" not in text
+
+
+def test_404_uses_the_callers_hint():
+    handler, _ = counting([httpx.Response(404, json={"message": "pull request does not exist"})])
+    c, _ = client(handler)
+    with pytest.raises(ApiError) as err:
+        c.get("/repos/o/r/pulls/99", not_found="no PR #99 in o/r")
+    assert str(err.value) == f"GET {BASE}/repos/o/r/pulls/99: HTTP 404: pull request does not exist (no PR #99 in o/r)"
+
+
+def test_non_json_error_body_becomes_a_short_excerpt():
+    handler, _ = counting([httpx.Response(404, text="<html><body>Not Found</body></html>")])
+    c, _ = client(handler)
+    with pytest.raises(ApiError) as err:
+        c.get("/nope")
+    assert "unexpected HTML page (is this the API base URL?)" in str(err.value)
+    long_body = "x" * 5000
+    handler, _ = counting([httpx.Response(400, text=long_body)])
+    c, _ = client(handler)
+    with pytest.raises(ApiError) as err:
+        c.get("/bad")
+    assert len(str(err.value)) < 200
+
+
+def test_accepted_codes_return_data_and_status():
+    handler, _ = counting([httpx.Response(404, json={"message": "nope"})])
+    c, _ = client(handler)
+    assert c.get("/orgs/o/members/u", accept=(204, 404)) == ({"message": "nope"}, 404)
+    handler, _ = counting([httpx.Response(204)])
+    c, _ = client(handler)
+    assert c.get("/orgs/o/members/u", accept=(204, 404)) == (None, 204)
+
+
+def test_auth_header_and_redaction():
+    seen = []
+
+    def handler(request):
+        seen.append(request.headers["Authorization"])
+        return httpx.Response(200, json={})
+
+    c, _ = client(handler)
+    c.get("/x")
+    assert seen == ["token s3cret-token"]
+    assert redact_url("http://u:p@h:3000/a?access_token=abc&page=2") == "http://h:3000/a?access_token=***&page=2"
+
+
+def test_pagination_stops_on_short_page_and_caps_limit():
+    items = list(range(120))
+    asked = []
+
+    def handler(request):
+        page, limit = int(request.url.params["page"]), int(request.url.params["limit"])
+        asked.append((page, limit))
+        return httpx.Response(200, json=items[(page - 1) * limit: page * limit])
+
+    c, _ = client(handler)
+    assert c.paginate("/list", limit=500) == items
+    assert asked == [(1, 50), (2, 50), (3, 50)]
+
+
+def test_pagination_stops_at_total_count():
+    items = list(range(100))
+    asked = []
+
+    def handler(request):
+        page, limit = int(request.url.params["page"]), int(request.url.params["limit"])
+        asked.append(page)
+        return httpx.Response(200, json=items[(page - 1) * limit: page * limit], headers={"X-Total-Count": "100"})
+
+    c, _ = client(handler)
+    assert len(c.paginate("/list")) == 100
+    assert asked == [1, 2]
+
+
+def test_wrong_url_against_a_closed_local_port_is_one_line():
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    c = ApiClient(f"http://127.0.0.1:{port}", "tok", sleep=lambda s: None, timeout=2)
+    with pytest.raises(ApiError) as err:
+        c.get("/api/v1/user")
+    assert str(err.value) == f"GET http://127.0.0.1:{port}/api/v1/user: cannot connect (connection refused): check the URL"
+
+
+def test_base_url_must_be_http():
+    with pytest.raises(ValueError):
+        ApiClient("gitea.example.org", "t")
