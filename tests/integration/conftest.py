@@ -47,9 +47,11 @@ def playbook(lab_dir, tmp_path_factory):
     """Run a playbook of the collection against the session's lab; the lab stays up between runs."""
 
     def run(name: str = "verify-phase5.yml", *, faults: list[str] | None = None, only: list[str] | None = None,
-            extra: dict | None = None, check: bool = False) -> Run:
+            extra: dict | None = None, check: bool = False, isolated: bool = False) -> Run:
+        """``isolated``: a lab of its own, stopped afterwards (for a fault that leaves the lab changed)."""
         report_dir = tmp_path_factory.mktemp("out")
-        evars = {"ccci_lab_state": str(lab_dir), "ccci_lab_keep": True, "ccci_lab_faults": faults or [],
+        state = tmp_path_factory.mktemp("lab-isolated") if isolated else lab_dir
+        evars = {"ccci_lab_state": str(state), "ccci_lab_keep": not isolated, "ccci_lab_faults": faults or [],
                  "ccci_report_dir": str(report_dir), "ccci_lab_build_seconds": 1, "ccci_lab_poll_interval": 0.5}
         if only is not None:
             evars["ccci_only"] = only
