@@ -1,0 +1,420 @@
+#!/usr/bin/python
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: upgrader_session
+short_description: Status, start, fresh, stop and wait of the cc-ci-upgrader tmux session
+version_added: 0.1.0
+description:
+  - Drives the C(cc-ci-upgrader) agent session through the box's launcher
+    (C(launch-upgrader.sh start|fresh|stop)) and classifies the session by probing tmux and
+    C(/proc) itself. The launcher's own words are returned as RV(launcher_output) and never used
+    for RV(status).
+  - "The classification samples the session twice, O(sample_seconds) apart."
+  - C(ABSENT) means there is no such session.
+  - C(IDLE) means the session is there but no agent process (see O(agent_names)) lives in its
+    panes' process trees, or the agent is quiet and the pane matches O(idle_pattern).
+  - C(RUNNING) means an agent process is alive and the pane text changed or the agent's process
+    tree used CPU during the sample, or the last such change is less than O(wedge_seconds) ago.
+  - C(WEDGED) means an agent process is alive but neither its pane text nor its CPU time changed
+    for O(wedge_seconds). The time of the last change is remembered between module runs in a small
+    file under O(state_dir), keyed by session id, creation time and pane pid, so a wedge longer than
+    one run is seen; without an earlier run the quiet time counts from the first sample.
+  - With O(state=finished) the module waits (polling every O(interval)) until the session is
+    C(IDLE) and then returns the newest C(upgrade-all-*.md) summary under
+    C(<root>/.cc-ci-logs/upgrades/) written since O(since), and the pane text.
+author: coopcloud.cc_ci developers
+options:
+  name:
+    description: The tmux session name.
+    type: str
+    default: cc-ci-upgrader
+  state:
+    description:
+      - V(status) only probes.
+      - V(started) runs C(<launcher> start); the launcher decides whether to leave a busy run alone
+        or replace it, and RV(replaced) tells which happened.
+      - V(fresh) runs C(<launcher> fresh) (always a new run).
+      - V(stopped) runs C(<launcher> stop) when the session exists and fails if it is still there.
+      - V(finished) waits until the session is C(IDLE) and captures the summary; it fails when the
+        session is C(ABSENT) or C(WEDGED) meanwhile, or on O(timeout).
+    type: str
+    choices: [status, started, fresh, stopped, finished]
+    default: status
+  launcher:
+    description:
+      - Path of C(launch-upgrader.sh) (the variable C(ccci_launcher)).
+      - Without it, V(started) and V(fresh) need O(command), and V(stopped) kills the session with tmux.
+    type: path
+  command:
+    description:
+      - What the session runs when started without O(launcher), as an argv list (run without a shell).
+    type: list
+    elements: str
+  chdir:
+    description: Working directory for O(command) sessions, and for the launcher.
+    type: path
+  env:
+    description:
+      - Environment for the launcher (or the O(command) session), e.g. C(UPGRADER_ARGS=--dry-run),
+        C(CCCI_ROOT), C(CCCI_AGENT_CMD), C(WEDGE_SECONDS).
+      - Values of keys that look secret (C(TOKEN), C(SECRET), C(PASSWORD), C(KEY)) are masked in the output.
+    type: dict
+    default: {}
+  root:
+    description: The orchestration repo (C(ccci_root)), where C(.cc-ci-logs/upgrades/) is.
+    type: path
+  since:
+    description:
+      - With O(state=finished), only summaries modified at or after this unix time count.
+      - Default the creation time of the session being waited for, so a run that ended before the
+        wait began still has its summary found, and an older run's summary never is.
+    type: float
+  timeout:
+    description: With O(state=finished), how long to wait for C(IDLE), in seconds.
+    type: int
+    default: 3600
+  interval:
+    description: With O(state=finished), seconds between probes.
+    type: float
+    default: 10
+  sample_seconds:
+    description: Seconds between the two samples of one probe.
+    type: float
+    default: 2
+  wedge_seconds:
+    description: Quiet time (no pane change, no CPU) after which a live agent is C(WEDGED).
+    type: float
+    default: 900
+  agent_names:
+    description:
+      - Names of the agent process, matched by basename against its command name, C(argv[0]) and
+        the script an interpreter runs (so C(python3 /path/claude) matches C(claude)).
+      - An empty list means any live process in the pane that is not a shell.
+    type: list
+    elements: str
+    default: [claude]
+  idle_pattern:
+    description:
+      - A regular expression. When the agent is alive but quiet and the last pane lines match it,
+        the session is C(IDLE) (for an agent that stays up at a prompt after its run).
+    type: str
+  state_dir:
+    description: Where the probe remembers the last change between runs. Default a per-user folder in the temp directory.
+    type: path
+  tmux_path:
+    description: The tmux binary. Default C(tmux) on C(PATH).
+    type: path
+  tmux_tmpdir:
+    description:
+      - C(TMUX_TMPDIR) of the tmux server to talk to (the lab uses a private one); also given to the
+        launcher. Default O(env.TMUX_TMPDIR), else the module's own environment.
+    type: path
+  launcher_timeout:
+    description: Seconds the launcher may take.
+    type: int
+    default: 120
+  tail_lines:
+    description: How many last pane lines go into RV(evidence.pane_tail).
+    type: int
+    default: 40
+attributes:
+  check_mode:
+    support: full
+    details: Probes only; V(started), V(fresh) and V(stopped) report whether the session would be replaced or killed.
+"""
+
+EXAMPLES = r"""
+- name: Cheap run of the cron-equivalent path
+  coopcloud.cc_ci.upgrader_session:
+    state: fresh
+    launcher: "{{ ccci_launcher }}"
+    env:
+      UPGRADER_ARGS: --dry-run
+  register: _v8a_fresh
+
+- name: A second start while busy must leave the run alone
+  coopcloud.cc_ci.upgrader_session:
+    state: started
+    launcher: "{{ ccci_launcher }}"
+  register: _v8a_busy
+
+- name: Wait for the run to finish and stay idle, with its summary
+  coopcloud.cc_ci.upgrader_session:
+    state: finished
+    root: "{{ ccci_root }}"
+    timeout: 1800
+    interval: 10
+  register: _v8a_done
+
+- name: Same session and process as the one started?
+  ansible.builtin.assert:
+    that:
+      - _v8a_busy.session_id == _v8a_fresh.session_id
+      - _v8a_busy.pane_pid == _v8a_fresh.pane_pid
+
+- name: Stop it (V9)
+  coopcloud.cc_ci.upgrader_session:
+    state: stopped
+    launcher: "{{ ccci_launcher }}"
+"""
+
+RETURN = r"""
+status:
+  description: C(RUNNING), C(IDLE), C(WEDGED) or C(ABSENT), from tmux and /proc (after the action).
+  type: str
+  returned: always
+  sample: IDLE
+evidence:
+  description:
+    - What the status rests on. C(pane_pid), C(pane_id), C(pane_current_command), C(pane_dead),
+      C(agent_pids), C(agent_commands), C(processes), C(pane_changed), C(seconds_since_change),
+      C(cpu_ticks), C(cpu_ticks_delta), C(pane_tail) (the last pane lines), C(sample_seconds),
+      C(wedge_seconds), C(tmux_tmpdir), C(state_file).
+  type: dict
+  returned: always
+session_id:
+  description: tmux's session id (e.g. C($3)); with RV(session_created) and RV(pane_pid) it tells the same session from a replaced one.
+  type: str
+  returned: when the session exists
+session_created:
+  description: Unix time the session was created.
+  type: int
+  returned: when the session exists
+pane_pid:
+  description: The pid of the session's first pane process.
+  type: int
+  returned: when the session exists
+previous:
+  description: C(status), C(session_id), C(session_created), C(pane_pid) before the action.
+  type: dict
+  returned: always
+replaced:
+  description: Whether the session after the action is another one than before (or a new one).
+  type: bool
+  returned: always
+launcher_output:
+  description: What the launcher printed (stdout then stderr), for the record only.
+  type: str
+  returned: when the launcher ran
+launcher_rc:
+  description: The launcher's exit code.
+  type: int
+  returned: when the launcher ran
+waited_seconds:
+  description: How long O(state=finished) waited.
+  type: float
+  returned: when state=finished
+summary_path:
+  description: The newest C(upgrade-all-*.md) written since O(since); null when none.
+  type: str
+  returned: when state=finished
+summary_text:
+  description: Its content.
+  type: str
+  returned: when state=finished
+pane_text:
+  description: The pane text with scrollback.
+  type: str
+  returned: when state=finished
+"""
+
+import glob
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import SECRET_KEY_RE, CliError, CliRunner
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.tmux import (
+    ABSENT,
+    IDLE,
+    RUNNING,
+    WEDGED,
+    Probe,
+    SessionProbe,
+    Tmux,
+)
+
+
+class Launcher(CliRunner):
+    binary_name = "launch-upgrader.sh"
+    path_option = "ccci_launcher (option launcher)"
+
+
+def _brief(probe: Probe) -> dict:
+    return dict(status=probe.status, session_id=probe.session_id, session_created=probe.session_created,
+                pane_pid=probe.pane_pid)
+
+
+def newest_summary(root: str, since: float) -> tuple[str | None, str | None]:
+    pattern = os.path.join(root, ".cc-ci-logs", "upgrades", "upgrade-all-*.md")
+    found = []
+    for path in glob.glob(pattern):
+        try:
+            mtime = os.path.getmtime(path)
+        except OSError:
+            continue
+        if mtime >= since - 1:  # file systems with whole-second times
+            found.append((mtime, path))
+    if not found:
+        return None, None
+    path = max(found)[1]
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return path, fh.read()
+    except OSError:
+        return path, None
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", default="cc-ci-upgrader"),
+            state=dict(type="str", default="status", choices=["status", "started", "fresh", "stopped", "finished"]),
+            launcher=dict(type="path"),
+            command=dict(type="list", elements="str"),
+            chdir=dict(type="path"),
+            env=dict(type="dict", default={}, no_log=False),
+            root=dict(type="path"),
+            since=dict(type="float"),
+            timeout=dict(type="int", default=3600),
+            interval=dict(type="float", default=10),
+            sample_seconds=dict(type="float", default=2),
+            wedge_seconds=dict(type="float", default=900),
+            agent_names=dict(type="list", elements="str", default=["claude"]),
+            idle_pattern=dict(type="str"),
+            state_dir=dict(type="path"),
+            tmux_path=dict(type="path"),
+            tmux_tmpdir=dict(type="path"),
+            launcher_timeout=dict(type="int", default=120),
+            tail_lines=dict(type="int", default=40),
+        ),
+        mutually_exclusive=[("launcher", "command")],
+        supports_check_mode=True,
+    )
+    p = module.params
+    name, state = p["name"], p["state"]
+    env = {str(k): str(v) for k, v in (p["env"] or {}).items()}
+    for key, value in env.items():
+        if SECRET_KEY_RE.search(key) and value:
+            module.no_log_values.add(value)
+    tmpdir = p["tmux_tmpdir"] or env.get("TMUX_TMPDIR")
+    if tmpdir:
+        env["TMUX_TMPDIR"] = tmpdir
+    if state in ("started", "fresh") and not (p["launcher"] or p["command"]):
+        module.fail_json(msg=f"state={state} needs launcher (set ccci_launcher) or command")
+
+    try:
+        tmux = Tmux(path=p["tmux_path"], tmpdir=tmpdir)
+        launcher = Launcher(path=p["launcher"], env=env, cwd=p["chdir"], timeout=p["launcher_timeout"]) \
+            if p["launcher"] else None
+    except CliError as exc:
+        module.fail_json(msg=str(exc))
+    prober = SessionProbe(
+        tmux,
+        name,
+        sample_seconds=p["sample_seconds"],
+        wedge_seconds=p["wedge_seconds"],
+        state_dir=p["state_dir"],
+        agent_names=p["agent_names"] or None,
+        idle_pattern=p["idle_pattern"],
+        tail_lines=p["tail_lines"],
+    )
+
+    def finish(after: Probe, before: Probe, failed: str | None = None, **extra) -> None:
+        replaced = after.identity is not None and after.identity != before.identity
+        result = dict(
+            status=after.status,
+            evidence=after.evidence,
+            session_id=after.session_id,
+            session_created=after.session_created,
+            pane_pid=after.pane_pid,
+            previous=_brief(before),
+            replaced=replaced,
+            **extra,
+        )
+        result.setdefault("changed", False)
+        if failed:
+            module.fail_json(msg=failed, **result)
+        module.exit_json(**result)
+
+    try:
+        before = prober.probe()
+        if state == "status":
+            finish(before, before)
+
+        if state == "finished":
+            run_finished(module, prober, before, finish)
+
+        if module.check_mode:
+            would = {
+                "started": before.status != RUNNING,
+                "fresh": True,
+                "stopped": before.status != ABSENT,
+            }[state]
+            finish(before, before, changed=would, msg=f"check mode: would {'change' if would else 'leave'} the session")
+
+        if state == "stopped" and before.status == ABSENT:
+            finish(before, before, changed=False)
+
+        extra: dict = {}
+        if launcher:
+            verb = {"started": "start", "fresh": "fresh", "stopped": "stop"}[state]
+            rc, out, err = launcher.run([verb])
+            extra = dict(launcher_rc=rc, launcher_output=(out + err).strip())
+            if rc != 0:
+                reason = (err.strip().splitlines() or out.strip().splitlines() or ["no output"])[-1]
+                after = prober.probe()
+                finish(after, before, failed=f"launcher {verb} failed (rc {rc}): {reason}",
+                       changed=after.identity != before.identity, **extra)
+        else:
+            if state == "stopped" or state == "fresh" or before.status in (IDLE, WEDGED):
+                tmux.kill_session(name)
+            if state != "stopped" and (state == "fresh" or before.status != RUNNING):
+                tmux.new_session(name, p["command"], env=env, cwd=p["chdir"])
+        after = prober.probe()
+        changed = after.identity != before.identity
+        if state == "stopped" and after.status != ABSENT:
+            finish(after, before, failed=f"session {name} is still there after stop ({after.status})",
+                   changed=changed, **extra)
+        if state in ("started", "fresh") and after.status == ABSENT:
+            finish(after, before, failed=f"no session {name} after {state}: see launcher_output",
+                   changed=changed, **extra)
+        finish(after, before, changed=changed, **extra)
+    except CliError as exc:
+        module.fail_json(msg=str(exc))
+
+
+def run_finished(module: AnsibleModule, prober: SessionProbe, before: Probe, finish) -> None:
+    p = module.params
+    t0 = time.time()
+    deadline = time.monotonic() + p["timeout"]
+    current = before
+    while True:
+        waited = round(time.time() - t0, 3)
+        if current.status == IDLE:
+            since = p["since"] if p["since"] is not None else float(current.session_created or t0)
+            path = text = None
+            if p["root"]:
+                path, text = newest_summary(p["root"], since)
+            finish(current, before, waited_seconds=waited, since=since, summary_path=path, summary_text=text,
+                   pane_text=prober.text())
+        if current.status == ABSENT:
+            finish(current, before, waited_seconds=waited,
+                   failed=f"no tmux session {prober.session} to wait for (it must stay idle after its run)")
+        if current.status == WEDGED:
+            finish(current, before, waited_seconds=waited, pane_text=prober.text(),
+                   failed=f"session {prober.session} is WEDGED: agent pid(s) {current.evidence.get('agent_pids')} quiet "
+                          f"for {current.evidence.get('seconds_since_change')}s")
+        if time.monotonic() + p["interval"] > deadline:
+            finish(current, before, waited_seconds=waited, pane_text=prober.text(),
+                   failed=f"session {prober.session} still {current.status} after {p['timeout']}s")
+        time.sleep(p["interval"])
+        current = prober.probe()
+
+
+if __name__ == "__main__":
+    main()
