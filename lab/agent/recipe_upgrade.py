@@ -227,8 +227,9 @@ class RecipeUpgrade:
                 continue
             failures = self.failures(build)
             for step, log in failures:
-                first = next((line for line in log.splitlines() if line.strip()), "")
-                self.say(f"failed step {step}: {first}")
+                lines = [line.strip() for line in log.splitlines() if line.strip()]
+                telling = [line for line in lines if re.search(r"expected|error|fail|unknown|not found", line, re.I)]
+                self.say(f"failed step {step}: {(telling or lines or ['(no log)'])[-1]}")
             names = [s for s, _ in failures]
             if "deploy" in names:
                 if self.fix_image_tag(pr, upgrade):
