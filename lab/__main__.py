@@ -1,0 +1,60 @@
+"""``python -m lab up|down|status|serve --state DIR`` (see docs/ARCHITECTURE.md, "The lab")."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from lab import daemon
+
+
+def _faults(text: str) -> list[str]:
+    return sorted({f.strip() for f in (text or "").split(",") if f.strip()})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lab", description="The cc-ci lab: a stand-in box on 127.0.0.1.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("up", "start the lab (no-op when it is up with the same settings)"),
+                       ("serve", "run the lab daemon in the foreground (what `up` starts)"),
+                       ("down", "stop the lab (idempotent)"),
+                       ("status", "print lab.json; exit 1 when the lab is down")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--state", default=".lab", help="the lab's state dir (default .lab)")
+        if name in ("up", "serve"):
+            p.add_argument("--faults", default="", help="comma-separated lab faults")
+            p.add_argument("--build-seconds", type=float, default=3.0)
+            p.add_argument("--poll-interval", type=float, default=1.0)
+        if name == "up":
+            p.add_argument("--fresh", action="store_true", help="wipe the state dir first")
+    args = parser.parse_args(argv)
+    state = Path(args.state).resolve()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    if args.command == "serve":
+        return daemon.serve(str(state), _faults(args.faults), args.build_seconds, args.poll_interval)
+    if args.command == "up":
+        try:
+            path = daemon.up(state, _faults(args.faults), args.build_seconds, args.poll_interval, args.fresh)
+        except (RuntimeError, ValueError) as exc:
+            print(f"lab up: {exc}", file=sys.stderr)
+            return 1
+        print(path)
+        return 0
+    if args.command == "down":
+        was_up = daemon.down(state)
+        print("lab stopped" if was_up else "lab already down", file=sys.stderr)
+        return 0
+    data = daemon.status(state)
+    if data is None:
+        print(f"lab is down ({state})", file=sys.stderr)
+        return 1
+    print(json.dumps(data, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
