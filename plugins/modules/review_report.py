@@ -58,7 +58,7 @@ verdicts:
   type: dict
   returned: always
   sample: {V1: PASS, V2: FAIL}
-failed:
+failures:
   description: Ids of the checks that failed, with their diagnoses.
   type: dict
   returned: always
@@ -97,7 +97,7 @@ def main() -> None:
     module.exit_json(
         changed=False,
         verdicts={c.id: c.verdict for c in checks},
-        failed={c.id: c.diagnosis for c in checks if c.verdict == "FAIL"},
+        failures={c.id: c.diagnosis for c in checks if c.verdict == "FAIL"},
         paths=paths,
     )
 
