@@ -1,0 +1,340 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The weekly entry in a crontab: its text block, its command, and the environment cron gives it.
+
+The entry is one marker-delimited block appended to the user's crontab::
+
+    # BEGIN ccci-upgrade-all (managed by coopcloud.cc_ci.completion_cron)
+    SHELL=/bin/sh
+    PATH=/usr/local/bin:/usr/bin:/bin
+    HOME=/home/cc-ci
+    5 21 * * 1 mkdir -p ... && { ...; /srv/cc-ci/cc-ci-plan/launch-upgrader.sh start; ...; } >> ... 2>&1 # ccci-upgrade-all anchor=2026-11-23T21:05:00-05:00
+    # END ccci-upgrade-all
+
+The job line is a python-crontab ``CronItem`` (its comment is the marker id that finds it). The
+crontab itself is read and written through python-crontab's ``crontab`` program plumbing for the
+right user (``crontab -u USER``), but as raw text: only the block changes, every other byte of the
+crontab stays as it was (python-crontab's own renderer would re-space other users' lines).
+
+Vixie/Debian cron semantics used here (FACTS.md §5): a ``NAME=value`` line sets the variable for
+every later line of the crontab; a value quoted with matching quotes at both ends loses them;
+jobs run with ``SHELL=/bin/sh``, ``PATH=/usr/bin:/bin``, ``HOME`` and ``LOGNAME``/``USER`` from the
+passwd entry unless the crontab sets them, in the user's HOME, through ``$SHELL -c``.
+"""
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cron_anchor import MARKER_ID, anchor_from_marker
+
+__all__ = [
+    "CRON_DEFAULT_PATH",
+    "CrontabError",
+    "CrontabIO",
+    "Located",
+    "block_lines",
+    "cron_base_env",
+    "effective_env",
+    "job_command",
+    "job_line",
+    "locate",
+    "parse_var_line",
+    "render_var",
+    "splice",
+    "run_as_cron",
+    "user_kwargs",
+]
+
+CRON_DEFAULT_PATH = "/usr/bin:/bin"
+_VAR_RE = re.compile(r"^\s*([^=\s#]+)\s*=\s*(.*?)\s*$")
+
+
+class CrontabError(Exception):
+    """Reading or writing the crontab failed; one line naming the fix."""
+
+
+def begin_line(marker_id: str = MARKER_ID) -> str:
+    return f"# BEGIN {marker_id} (managed by coopcloud.cc_ci.completion_cron; edits here are overwritten)"
+
+
+def end_line(marker_id: str = MARKER_ID) -> str:
+    return f"# END {marker_id}"
+
+
+def render_var(key: str, value: str) -> str:
+    """One crontab variable line that cron reads back as exactly ``key`` = ``value``."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+        raise CrontabError(f"variable name {key!r} cannot go into a crontab")
+    if "\n" in value or "\r" in value:
+        raise CrontabError(f"the value of {key} contains a newline, which a crontab line cannot carry")
+    if value == "" or value != value.strip() or value[0] in "'\"":
+        value = f'"{value}"'
+    return f"{key}={value}"
+
+
+def parse_var_line(line: str) -> tuple[str, str] | None:
+    """``(name, value)`` when *line* is a cron variable line, as cron's ``load_env`` reads it."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    m = _VAR_RE.match(line)
+    if not m:
+        return None
+    name, value = m.group(1), m.group(2)
+    if name[0] in "'\"" and len(name) > 1 and name[-1] == name[0]:
+        name = name[1:-1]
+    if len(value) >= 2 and value[0] in "'\"" and value[-1] == value[0]:
+        value = value[1:-1]
+    return name, value
+
+
+def job_command(launcher: str, action: str, log: str, marker_id: str = MARKER_ID) -> str:
+    """The job's shell command: a timestamped line, the launcher, its exit code, all into *log*.
+
+    No ``%`` in it (cron would turn ``%`` into a newline). Times are UTC ISO 8601 seconds.
+    """
+    q = shlex.quote
+    stamp = '"$(date -u -Iseconds)"'
+    return (
+        f"mkdir -p {q(os.path.dirname(log) or '.')} && {{ echo {stamp} {q(marker_id + ' ' + action + ': fired')}; "
+        f"{q(launcher)} {action}; echo {stamp} {q(marker_id + ' ' + action + ': exit')} $?; }} >> {q(log)} 2>&1"
+    )
+
+
+def job_line(schedule: str, command: str, comment: str) -> str:
+    """The crontab line for the job, rendered by python-crontab (``%`` escaped, comment appended)."""
+    from crontab import CronTab  # python-crontab
+
+    tab = CronTab(tab="")
+    job = tab.new(command=command, comment=comment)
+    job.setall(schedule)
+    if not job.is_valid():
+        raise CrontabError(f"invalid schedule {schedule!r}")
+    return job.render().strip()
+
+
+def block_lines(env: Mapping[str, str], schedule: str, command: str, comment: str,
+                marker_id: str = MARKER_ID) -> list[str]:
+    """The managed block: BEGIN, the variable lines, the job line, END."""
+    return [begin_line(marker_id), *(render_var(k, v) for k, v in env.items()),
+            job_line(schedule, command, comment), end_line(marker_id)]
+
+
+@dataclass
+class Located:
+    """Where the entry sits in a crontab's lines."""
+
+    job_indexes: list[int] = field(default_factory=list)
+    block: tuple[int, int] | None = None  # first and last line index of BEGIN..END
+    comment: str | None = None  # the marker comment of the (first) job line
+
+    @property
+    def found(self) -> bool:
+        return bool(self.job_indexes) or self.block is not None
+
+    @property
+    def anchor(self):
+        return anchor_from_marker(self.comment, MARKER_ID) if self.comment else None
+
+
+def _job_comment(line: str, marker_id: str) -> str | None:
+    if line.lstrip().startswith("#"):
+        return None
+    m = re.search(r"\s#\s*(" + re.escape(marker_id) + r"(?:\s.*)?)$", line)
+    return m.group(1).strip() if m else None
+
+
+def locate(lines: list[str], marker_id: str = MARKER_ID) -> Located:
+    """Find the entry: job lines whose comment starts with the marker id, and the BEGIN/END block."""
+    found = Located()
+    begin = end = None
+    for i, line in enumerate(lines):
+        if line.startswith(f"# BEGIN {marker_id}") and begin is None:
+            begin = i
+        elif line.strip() == end_line(marker_id) and begin is not None and end is None:
+            end = i
+        comment = _job_comment(line, marker_id)
+        if comment is not None and (comment == marker_id or comment.startswith(marker_id + " ")):
+            found.job_indexes.append(i)
+            found.comment = found.comment or comment
+    if begin is not None and end is not None:
+        found.block = (begin, end)
+    elif begin is not None:
+        found.block = (begin, begin)
+    return found
+
+
+def splice(text: str, new_block: list[str] | None, marker_id: str = MARKER_ID) -> str:
+    """*text* with the entry replaced by *new_block* (None removes it); other lines byte-identical.
+
+    The block goes where the old one was (or the first old job line), else at the end. Stray
+    duplicate job lines with the marker are removed, so the entry is never duplicated.
+    """
+    lines = text.split("\n")
+    trailing_newline = text.endswith("\n")
+    if trailing_newline:
+        lines = lines[:-1]
+    if lines == [""]:
+        lines = []
+    loc = locate(lines, marker_id)
+    drop: set[int] = set(loc.job_indexes)
+    insert_at: int | None = None
+    if loc.block is not None:
+        first, last = loc.block
+        drop.update(range(first, last + 1))
+        insert_at = first
+    elif loc.job_indexes:
+        # a job line without its block (hand-edited): take the variable lines right above it too
+        first = loc.job_indexes[0]
+        start = first
+        while start > 0 and parse_var_line(lines[start - 1]) is not None:
+            start -= 1
+        drop.update(range(start, first))
+        insert_at = start
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        if i == insert_at and new_block is not None:
+            kept.extend(new_block)
+        if i not in drop:
+            kept.append(line)
+    if insert_at is None and new_block is not None:
+        kept.extend(new_block)
+    if not kept:
+        return ""
+    return "\n".join(kept) + "\n"
+
+
+def cron_base_env(user: str) -> dict[str, str]:
+    """What cron gives every job before the crontab's own variables."""
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError as exc:
+        raise CrontabError(f"user {user} does not exist on this machine") from exc
+    return {"SHELL": "/bin/sh", "PATH": CRON_DEFAULT_PATH, "HOME": pw.pw_dir, "LOGNAME": user, "USER": user}
+
+
+def effective_env(text: str, user: str, marker_id: str = MARKER_ID) -> tuple[dict[str, str], str]:
+    """(environment, command) cron uses for our job: the base env plus every variable line above it."""
+    env = cron_base_env(user)
+    lines = text.split("\n")
+    loc = locate(lines, marker_id)
+    if not loc.job_indexes:
+        raise CrontabError(f"no {marker_id} entry in the crontab")
+    index = loc.job_indexes[0]
+    for line in lines[:index]:
+        var = parse_var_line(line)
+        if var is not None:
+            env[var[0]] = var[1]
+    from crontab import CronTab  # python-crontab parses the job's fields and command
+
+    tab = CronTab(tab=lines[index])
+    jobs = list(tab)
+    if not jobs:
+        raise CrontabError(f"cannot parse the {marker_id} job line")
+    command = jobs[0].command
+    return env, command
+
+
+class CrontabIO:
+    """Read and write one crontab as raw text: a user's (``crontab -u``) or a file (*tabfile*)."""
+
+    def __init__(self, user: str | None = None, tabfile: str | None = None) -> None:
+        if not user and not tabfile:
+            raise CrontabError("give a crontab user or a tabfile")
+        self.user = user
+        self.tabfile = tabfile
+
+    @property
+    def where(self) -> str:
+        return f"tabfile {self.tabfile}" if self.tabfile else f"crontab of {self.user}"
+
+    def _user_opt(self) -> dict:
+        from crontab import CronTab
+
+        tab = CronTab(user=None)  # reads nothing
+        tab._user = self.user  # pylint: disable=protected-access
+        return tab.user_opt  # ``-u USER`` only for another user than the current one
+
+    def read(self) -> str:
+        if self.tabfile:
+            try:
+                with open(self.tabfile, encoding="utf-8") as fh:
+                    return fh.read()
+            except FileNotFoundError:
+                return ""
+            except OSError as exc:
+                raise CrontabError(f"cannot read {self.tabfile}: {exc.strerror or exc}") from exc
+        from crontab import CRON_COMMAND, Process
+
+        try:
+            proc = Process(CRON_COMMAND, l="", **self._user_opt()).run()
+        except FileNotFoundError as exc:
+            raise CrontabError(f"no crontab program ({CRON_COMMAND}): install cron") from exc
+        if proc.returncode != 0:
+            if "no crontab for" in proc.stderr:
+                return ""
+            raise CrontabError(f"crontab -l for {self.user} failed: {proc.stderr.strip() or proc.returncode}")
+        return proc.stdout
+
+    def write(self, text: str) -> None:
+        if self.tabfile:
+            folder = os.path.dirname(os.path.abspath(self.tabfile))
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".ccci-crontab-")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, self.tabfile)
+            return
+        from crontab import CRON_COMMAND, Process
+
+        fd, tmp = tempfile.mkstemp(prefix="ccci-crontab-")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(tmp, 0o644)
+            args = ("-r",) if not text else (tmp,)
+            proc = Process(CRON_COMMAND, *args, **self._user_opt()).run()
+            if proc.returncode != 0 and not (not text and "no crontab for" in proc.stderr):
+                raise CrontabError(f"crontab {'-r' if not text else 'install'} for {self.user} failed: "
+                                   f"{proc.stderr.strip() or proc.returncode}")
+        finally:
+            os.unlink(tmp)
+
+
+
+def user_kwargs(user: str) -> dict:
+    """``subprocess`` arguments that run a child as *user* (with its groups); {} for the current user."""
+    try:
+        pw = pwd.getpwnam(user)
+    except KeyError as exc:
+        raise CrontabError(f"user {user} does not exist on this machine") from exc
+    if pw.pw_uid == os.getuid():
+        return {}
+    if os.getuid() != 0:
+        raise CrontabError(f"cannot run the job as {user}: not root (run the play with become: true)")
+    groups = sorted({g.gr_gid for g in __import__("grp").getgrall() if user in g.gr_mem} | {pw.pw_gid})
+    return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": groups}
+
+
+def run_as_cron(command: str, env: Mapping[str, str], user: str, timeout: float = 120) -> tuple[int, str]:
+    """Run *command* the way cron runs a job: ``$SHELL -c`` (``/bin/sh``), only *env*, in HOME, as
+    *user*, no stdin. Returns ``(rc, combined output)``; rc 124 on timeout."""
+    shell = env.get("SHELL") or "/bin/sh"
+    home = env.get("HOME") or "/"
+    cwd = home if os.path.isdir(home) else "/"
+    try:
+        proc = subprocess.run([shell, "-c", command], env=dict(env), cwd=cwd, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                              check=False, start_new_session=True, **user_kwargs(user))
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        return 124, out
+    except OSError as exc:
+        return 127, f"cannot run {shell}: {exc.strerror or exc}"
+    return proc.returncode, proc.stdout
