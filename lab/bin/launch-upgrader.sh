@@ -29,6 +29,8 @@
 # (else lab.json `faults`): launcher-kills-busy, launcher-keeps-wedged.
 # Exit: 0 done, 1 failure (one line on stderr), 2 usage or a refused argument.
 set -uo pipefail
+# resolve the interpreter once (a version-manager shim can cost a third of a second a call)
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null); [ -x "$PY" ] || PY=python3
 
 SESSION=cc-ci-upgrader
 SELF="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -37,7 +39,7 @@ die() { echo "launch-upgrader.sh: $1" >&2; exit "${2:-1}"; }
 lab_json() {  # lab_json <python expr over d>; empty when there is no lab
   local f="${CCCI_LAB_STATE:-}/lab.json"
   [ -n "${CCCI_LAB_STATE:-}" ] && [ -r "$f" ] || return 0
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(",".join(v) if isinstance(v, list) else (v or ""))' "$f" "$1" 2>/dev/null
+  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(",".join(v) if isinstance(v, list) else (v or ""))' "$f" "$1" 2>/dev/null
 }
 
 if [ -z "${CCCI_ROOT:-}" ]; then
@@ -67,7 +69,7 @@ iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 # _pane: the supervisor inside the pane (started by `launch`); not for direct use.
 if [ "${1:-}" = "_pane" ]; then
   shift
-  exec python3 - "$@" <<'PY'
+  exec "$PY" - "$@" <<'PY'
 import os, signal, subprocess, sys, time
 from datetime import datetime, timezone
 

@@ -27,12 +27,14 @@ INTERVAL=${INTERVAL:-5}
 [[ "$INTERVAL" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "INTERVAL must be a number of seconds"
 command -v curl >/dev/null || die "curl not found"
 command -v python3 >/dev/null || die "python3 not found"
+# resolve the interpreter once (a version-manager shim can cost a third of a second a call)
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null); [ -x "$PY" ] || PY=python3
 
 # --- configuration: env first, then the lab's lab.json -------------------------------------------
 lab_json() {  # lab_json <python expr over d>; empty when there is no lab
   local f="${CCCI_LAB_STATE:-}/lab.json"
   [ -n "${CCCI_LAB_STATE:-}" ] && [ -r "$f" ] || return 0
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(",".join(v) if isinstance(v, list) else (v or ""))' "$f" "$1" 2>/dev/null
+  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(",".join(v) if isinstance(v, list) else (v or ""))' "$f" "$1" 2>/dev/null
 }
 GITEA_URL=${GITEA_URL:-$(lab_json 'd.get("gitea_url")')}
 GITEA_TOKEN=${GITEA_TOKEN:-$(lab_json 'd.get("tokens", {}).get("bot")')}
@@ -60,7 +62,7 @@ api() {
   code=$(curl "${args[@]}" "$API$path" 2>"$TMP/err") || die "$method $API$path: $(head -c 300 "$TMP/err" | tr '\n' ' ')"
   if [ "$code" -ge 400 ]; then
     local msg
-    msg=$(python3 -c 'import json,sys
+    msg=$("$PY" -c 'import json,sys
 try: print(json.load(open(sys.argv[1])).get("message", ""))
 except Exception: print(open(sys.argv[1], errors="replace").read()[:200])' "$TMP/body" 2>/dev/null | tr '\n' ' ')
     die "$method $API$path: HTTP $code: ${msg:-no message}"
@@ -69,7 +71,7 @@ except Exception: print(open(sys.argv[1], errors="replace").read()[:200])' "$TMP
 }
 
 # jq-like: jget '<python expr over d>' < json
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); v=eval(sys.argv[1]); print("" if v is None else v)' "$1"; }
+jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); v=eval(sys.argv[1]); print("" if v is None else v)' "$1"; }
 
 # --- the PR head ----------------------------------------------------------------------------------
 PR_JSON=$(api GET "/repos/$REPO/pulls/$PR") || exit 3
@@ -80,7 +82,7 @@ SHA=$(jget 'd["head"]["sha"]' <<<"$PR_JSON" 2>/dev/null) || die "GET $API/repos/
 latest_status() {
   local body
   body=$(api GET "/repos/$REPO/commits/$SHA/status") || exit 3
-  python3 -c '
+  "$PY" -c '
 import json, sys
 d = json.load(sys.stdin)
 best = None
@@ -99,7 +101,7 @@ if best:
 
 # seconds since the epoch of an RFC 3339 timestamp (0 when unparsable)
 epoch() {
-  python3 -c '
+  "$PY" -c '
 import sys
 from datetime import datetime
 try: print(datetime.fromisoformat(sys.argv[1].replace("Z", "+00:00")).timestamp())
@@ -137,7 +139,7 @@ while :; do
     if [ "$POST" = "1" ]; then
       # a status counts only when it is not the one seen before the comment and not older than it
       if [ -n "$SID" ] && [ "$SID" = "$PRE_ID" ]; then counts=0; fi
-      if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) + 0.999 < float(sys.argv[2]) else 1)' "$(epoch "$STIME")" "$POSTED_EPOCH"; then counts=0; fi
+      if "$PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) + 0.999 < float(sys.argv[2]) else 1)' "$(epoch "$STIME")" "$POSTED_EPOCH"; then counts=0; fi
     fi
     if [ "$counts" = 1 ]; then
       [ -n "$SURL" ] && BUILD=$SURL
@@ -148,7 +150,7 @@ while :; do
     fi
   fi
   # sleep min(INTERVAL, time left); stop once MAX_WAIT has passed
-  NAP=$(python3 -c 'import sys, time
+  NAP=$("$PY" -c 'import sys, time
 left = float(sys.argv[3]) - (time.time() - float(sys.argv[1]))
 print("" if left <= 0 else round(min(float(sys.argv[2]), left), 3))' "$START" "$INTERVAL" "$MAX_WAIT")
   [ -n "$NAP" ] || break

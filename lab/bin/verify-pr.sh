@@ -22,11 +22,13 @@ INTERVAL=${INTERVAL:-5}
 [[ "$INTERVAL" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "INTERVAL must be a number of seconds"
 command -v curl >/dev/null || die "curl not found"
 command -v python3 >/dev/null || die "python3 not found"
+# resolve the interpreter once (a version-manager shim can cost a third of a second a call)
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null); [ -x "$PY" ] || PY=python3
 
 lab_json() {
   local f="${CCCI_LAB_STATE:-}/lab.json"
   [ -n "${CCCI_LAB_STATE:-}" ] && [ -r "$f" ] || return 0
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(",".join(v) if isinstance(v, list) else (v or ""))' "$f" "$1" 2>/dev/null
+  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(",".join(v) if isinstance(v, list) else (v or ""))' "$f" "$1" 2>/dev/null
 }
 GITEA_URL=${GITEA_URL:-$(lab_json 'd.get("gitea_url")')}
 GITEA_TOKEN=${GITEA_TOKEN:-$(lab_json 'd.get("tokens", {}).get("bot")')}
@@ -54,15 +56,15 @@ call() {
   code=$(curl -sS -X "$method" -H @"$TMP/$auth" -H 'Accept: application/json' -o "$TMP/body" -w '%{http_code}' \
     --max-time 30 "$url" 2>"$TMP/err") || die "$method $url: $(head -c 300 "$TMP/err" | tr '\n' ' ')"
   if [ "$code" -ge 400 ]; then
-    msg=$(python3 -c 'import json,sys
+    msg=$("$PY" -c 'import json,sys
 try: print(json.load(open(sys.argv[1])).get("message", ""))
 except Exception: print(open(sys.argv[1], errors="replace").read()[:200])' "$TMP/body" 2>/dev/null | tr '\n' ' ')
     die "$method $url: HTTP $code: ${msg:-no message}"
   fi
   cat "$TMP/body"
 }
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); v=eval(sys.argv[1]); print("" if v is None else v)' "$1"; }
-q() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); v=eval(sys.argv[1]); print("" if v is None else v)' "$1"; }
+q() { "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 
 PR_JSON=$(call gitea GET "$GITEA_URL/api/v1/repos/$MIRROR_ORG/$RECIPE/pulls/$PR") || exit 3
 SHA=$(jget 'd["head"]["sha"]' <<<"$PR_JSON" 2>/dev/null) || die "PR $MIRROR_ORG/$RECIPE#$PR: no head sha"
@@ -81,7 +83,7 @@ while :; do
     success) VERDICT=GREEN; break ;;
     failure|error|killed|declined) VERDICT=RED; break ;;
   esac
-  NAP=$(python3 -c 'import sys, time
+  NAP=$("$PY" -c 'import sys, time
 left = float(sys.argv[3]) - (time.time() - float(sys.argv[1]))
 print("" if left <= 0 else round(min(float(sys.argv[2]), left), 3))' "$START" "$INTERVAL" "$MAX_WAIT")
   [ -n "$NAP" ] || break
