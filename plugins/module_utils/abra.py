@@ -278,7 +278,7 @@ def teardown(
     """Undeploy (when deployed) and ``remove -f -n`` each app, then verify against the engine that
     no stack, volume or secret of its stack and no env file is left. Apps with nothing left are not
     touched. Errors are kept per app (``error``/``left``); the caller decides how to fail."""
-    found, _ = query(abra, docker, domains, recipe, server)
+    found = query(abra, docker, domains, recipe, server)[0]
     todo = [t for t in found if not t.before.empty]
     if todo and not check_mode:
         abra.remove_flags()  # probe once, before touching anything

@@ -188,7 +188,6 @@ class CliRunner:
             raise CliError(f"{what or self.describe(args)} failed (rc {rc}): {reason}", rc=rc, out=out, err=err)
         return out
 
-
     def run_to_file(
         self,
         args: Iterable[str],

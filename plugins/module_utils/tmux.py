@@ -189,8 +189,7 @@ class Tmux(CliRunner):
         return self.env.get("TMUX_TMPDIR")
 
     def has_session(self, name: str) -> bool:
-        rc, _, _ = self.run(["has-session", "-t", f"={name}"])
-        return rc == 0
+        return self.run(["has-session", "-t", f"={name}"])[0] == 0
 
     def panes(self, name: str) -> list[Pane]:
         """All panes of the session (every window); [] when there is no such session or server."""
@@ -219,14 +218,14 @@ class Tmux(CliRunner):
         args = ["capture-pane", "-p", "-J", "-t", target]
         if history:
             args += ["-S", f"-{history}"]
-        rc, out, _ = self.run(args)
+        rc, out, dummy = self.run(args)
         return out if rc == 0 else ""
 
     def kill_session(self, name: str) -> bool:
         """Kill the session; True when there was one."""
         if not self.has_session(name):
             return False
-        rc, _, err = self.run(["kill-session", "-t", f"={name}"])
+        rc, dummy, err = self.run(["kill-session", "-t", f"={name}"])
         if rc != 0 and self.has_session(name):
             raise CliError(f"tmux kill-session -t ={name} failed (rc {rc}): {err.strip()}", rc=rc, err=err)
         return True

@@ -15,10 +15,10 @@ description:
     or its env file, is still there.
   - The remove flags are probed from C(abra app remove --help) first; an abra without them makes the
     module fail before anything is touched.
-  - Idempotent. An app with nothing left anywhere is not touched, and RV(changed) is V(false).
+  - Idempotent. An app with nothing left anywhere is not touched, and C(changed) is V(false).
   - With O(state=query) nothing changes; the module lists the apps with what the engine holds for
     each, so a check can watch the deploy state.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@recipe-maintainers)
 options:
   state:
     description: V(absent) tears down; V(query) only reports.
@@ -54,6 +54,7 @@ options:
     default: 600
 attributes:
   check_mode:
+    description: Can run in check mode and report what would change without changing the target.
     support: full
     details: Reports what would be undeployed and removed; runs only read-only commands.
 notes:

@@ -16,7 +16,7 @@ description:
     are masked in everything the module returns.
   - Fails when the agent command is missing, on timeout, and when no C(RESULT:) line was printed.
     A non-zero exit code with a RESULT line is returned, not failed.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@recipe-maintainers)
 options:
   agent_cmd:
     description:
@@ -50,8 +50,9 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Can run in check mode and report what would change without changing the target.
     support: full
-    details: In check mode nothing runs; RV(changed) is V(true) (a skill run changes the world).
+    details: In check mode nothing runs; C(changed) is V(true) (a skill run changes the world).
 """
 
 EXAMPLES = r"""

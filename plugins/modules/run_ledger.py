@@ -12,11 +12,11 @@ description:
     and C(created_by)), appended and flushed to disk before the caller creates the resource, so a
     cleanup after a crash still finds it.
   - With O(state=present) an entry is appended unless an identical entry that is not done is
-    already there (then RV(changed) is V(false)).
+    already there (then C(changed) is V(false)).
   - With O(state=absent) every open entry whose fields include all of O(match) is marked done, by
     appending a C(kind=ledger_done) line (the file is only ever appended to).
   - With O(state=read) the entries are returned, each with C(done).
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@recipe-maintainers)
 options:
   path:
     description: The ledger file (the variable C(ccci_ledger)); created with its folder when missing.
@@ -37,6 +37,7 @@ options:
     type: dict
 attributes:
   check_mode:
+    description: Can run in check mode and report what would change without changing the target.
     support: full
     details: Reports what would be appended or marked; writes nothing.
 """

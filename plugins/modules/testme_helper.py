@@ -16,7 +16,7 @@ description:
     reads itself.
   - Values in O(env) whose key looks secret (contains C(TOKEN), C(SECRET), C(PASSWORD) or C(KEY))
     are masked in everything the module returns.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@recipe-maintainers)
 options:
   helper:
     description:
@@ -59,8 +59,9 @@ options:
     type: int
 attributes:
   check_mode:
+    description: Can run in check mode and report what would change without changing the target.
     support: full
-    details: In check mode the helper is not run (it may post a comment); RV(changed) is O(post).
+    details: In check mode the helper is not run (it may post a comment); C(changed) is O(post).
 notes:
   - The helper's exit codes are not part of its contract (FACTS.md); only the printed lines are.
 """

@@ -25,7 +25,7 @@ description:
   - With O(state=finished) the module waits (polling every O(interval)) until the session is
     C(IDLE) and then returns the newest C(upgrade-all-*.md) summary under
     C(<root>/.cc-ci-logs/upgrades/) written since O(since), and the pane text.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@recipe-maintainers)
 options:
   name:
     description: The tmux session name.
@@ -110,18 +110,19 @@ options:
   tmux_tmpdir:
     description:
       - C(TMUX_TMPDIR) of the tmux server to talk to (the lab uses a private one); also given to the
-        launcher. Default O(env.TMUX_TMPDIR), else the module's own environment.
+        launcher. Default C(TMUX_TMPDIR) in O(env), else the module's own environment.
     type: path
   launcher_timeout:
     description: Seconds the launcher may take.
     type: int
     default: 120
   tail_lines:
-    description: How many last pane lines go into RV(evidence.pane_tail).
+    description: How many last pane lines go into C(pane_tail) of RV(evidence).
     type: int
     default: 40
 attributes:
   check_mode:
+    description: Can run in check mode and report what would change without changing the target.
     support: full
     details: Probes only; V(started), V(fresh) and V(stopped) report whether the session would be replaced or killed.
 """

@@ -33,7 +33,7 @@ def test_finds_on_path_and_runs_with_env(tmp_path):
     assert Path(sh.binary).name == "sh"
     rc, out, err = sh.run(['echo "$CCCI_X $(pwd)"; echo oops >&2; exit 3'])
     assert (rc, out, err) == (3, f"42 {tmp_path}\n", "oops\n")
-    rc, out, _ = sh.run(['echo "$CCCI_X"'], env={"CCCI_X": "7"})
+    rc, out, dummy = sh.run(['echo "$CCCI_X"'], env={"CCCI_X": "7"})
     assert out == "7\n"
 
 
