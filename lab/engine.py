@@ -14,8 +14,6 @@ import os
 import re
 import shutil
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -308,6 +306,8 @@ def pull(image: Image) -> None:
     base = registry_url()
     if not base:
         return
+    import urllib.error  # late: most abra/docker calls never pull, and this import is the slow part
+    import urllib.request
     req = urllib.request.Request(f"{base}/v2/{image.name}/manifests/{image.tag}", method="HEAD")
     try:
         urllib.request.urlopen(req, timeout=10).close()

@@ -19,9 +19,11 @@ class GiteaReader:
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
         url = self.base + path
-        resp = httpx.get(url, params=params, timeout=self.timeout, headers={"Authorization": f"token {self.token}"})
-        if resp.status_code == 401:
-            # Drone's token may be unknown to Gitea; the recipes and cc-ci are public repos
+        headers = {"Authorization": f"token {self.token}"} if self.token else {}
+        resp = httpx.get(url, params=params, timeout=self.timeout, headers=headers)
+        if resp.status_code == 401 and self.token:
+            # Gitea does not know Drone's token: the recipes and cc-ci are public, read them anonymously
+            self.token = ""
             resp = httpx.get(url, params=params, timeout=self.timeout)
         return resp
 

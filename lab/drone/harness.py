@@ -69,9 +69,13 @@ class Harness:
         self.cfg = cfg
         self.store = store
         self.engine = Engine(Path(cfg.abra_dir))
+        self._reader: GiteaReader | None = None
 
-    def _gitea(self) -> GiteaReader:
-        return GiteaReader(self.cfg.gitea_url, self.cfg.tokens.get("drone", ""))
+    def gitea(self) -> GiteaReader:
+        # made on first use: cfg.gitea_url is set by the daemon before Drone starts
+        if self._reader is None:
+            self._reader = GiteaReader(self.cfg.gitea_url, self.cfg.tokens.get("drone", ""))
+        return self._reader
 
     def _recipe_lock(self, recipe: str) -> threading.Lock:
         with self._locks_guard:
@@ -181,7 +185,7 @@ class Harness:
     # -- helpers ---------------------------------------------------------------------------------
 
     def _list_tests(self, recipe: str, ref: str) -> list[str] | None:
-        entries = self._gitea().listdir(self.cfg.ci_repo, f"tests/{recipe}", ref)
+        entries = self.gitea().listdir(self.cfg.ci_repo, f"tests/{recipe}", ref)
         if entries is None:
             return None
         names = [e["name"] for e in entries if e.get("type") == "file"]
@@ -212,7 +216,7 @@ class Harness:
             log("RECIPE is not set: nothing to test")
             return False
         log(f"cloning {run.source} at {run.ref or 'its default branch'}")
-        files = self._gitea().tree(run.source, run.ref)
+        files = self.gitea().tree(run.source, run.ref)
         if "compose.yml" not in files:
             log(f"{run.source} at {run.ref}: no compose.yml, not a recipe")
             return False
@@ -270,7 +274,7 @@ class Harness:
     def _test_step(self, name: str) -> Callable[[Run, Callable[[str], None]], bool]:
         def step(run: Run, log: Callable[[str], None]) -> bool:
             path = f"tests/{run.recipe}/test_{name}.json"
-            raw = self._gitea().read(self.cfg.ci_repo, path, run.tests_ref)
+            raw = self.gitea().read(self.cfg.ci_repo, path, run.tests_ref)
             if raw is None:
                 log(f"{path} vanished from {self.cfg.ci_repo}@{run.tests_ref}")
                 return False

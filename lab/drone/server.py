@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from lab.config import LabConfig
-from lab.drone.gitea import GiteaError, GiteaReader
+from lab.drone.gitea import GiteaError
 from lab.drone.harness import Harness, Run
 from lab.drone.store import TERMINAL, BuildStore
 
@@ -115,7 +115,7 @@ class DroneService:
             message = ""
             if not commit:
                 try:
-                    head = GiteaReader(self.cfg.gitea_url, self.cfg.tokens.get("drone", "")).branch_head(repo, branch)
+                    head = self.harness.gitea().branch_head(repo, branch)
                 except (GiteaError, httpx.HTTPError) as exc:
                     raise HTTPError(500, f"cannot read {repo}@{branch} from Gitea: {exc}") from None
                 if head is None:

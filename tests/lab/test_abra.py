@@ -157,7 +157,7 @@ def test_watcher_never_sees_half_a_deploy(env: dict[str, str], tmp_path: Path) -
     t = threading.Thread(target=watch)
     t.start()
     try:
-        for _ in range(3):
+        for _ in range(2):
             deploy(env)
             run(env, "abra", "app", "undeploy", DOMAIN, "-n")
             run(env, "abra", "app", "remove", DOMAIN, "-f", "-n")
