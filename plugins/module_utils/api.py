@@ -272,4 +272,3 @@ class ApiClient:
 
     def paginate(self, path: str, params: dict[str, Any] | None = None, **kw: Any) -> list[Any]:
         return list(self.iter_pages(path, params, **kw))
-

@@ -72,13 +72,13 @@ class DroneClient(ApiClient):
 
     def list_builds(self, repo: str, page: int = 1, per_page: int = 25) -> list[dict[str, Any]]:
         per_page = max(1, min(int(per_page), 100))
-        data, _ = self.get(f"{self._repo_path(repo)}/builds", params={"page": page, "per_page": per_page},
-                           not_found=f"no Drone repo {repo}: check ccci_ci_repo and that it is activated")
+        data, dummy = self.get(f"{self._repo_path(repo)}/builds", params={"page": page, "per_page": per_page},
+                               not_found=f"no Drone repo {repo}: check ccci_ci_repo and that it is activated")
         return list(data or [])
 
     def get_build(self, repo: str, number: int) -> dict[str, Any]:
-        data, _ = self.get(f"{self._repo_path(repo)}/builds/{int(number)}",
-                           not_found=f"no build #{number} in Drone repo {repo}")
+        data, dummy = self.get(f"{self._repo_path(repo)}/builds/{int(number)}",
+                               not_found=f"no build #{number} in Drone repo {repo}")
         return data
 
     def trigger_build(self, repo: str, params: dict[str, Any] | None = None, branch: str | None = None,
@@ -90,8 +90,8 @@ class DroneClient(ApiClient):
             query["commit"] = commit
         for key, value in (params or {}).items():
             query[key] = value
-        data, _ = self.post(f"{self._repo_path(repo)}/builds", params=query, accept=(200, 201),
-                            not_found=f"no Drone repo {repo}")
+        data, dummy = self.post(f"{self._repo_path(repo)}/builds", params=query, accept=(200, 201),
+                                not_found=f"no Drone repo {repo}")
         return data
 
     def step_logs(self, repo: str, number: int, stage: int, step: int) -> list[dict[str, Any]]:

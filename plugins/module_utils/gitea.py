@@ -128,21 +128,21 @@ class GiteaClient(ApiClient):
 
     # -- users and orgs ------------------------------------------------------------------------
     def get_user(self) -> dict[str, Any]:
-        data, _ = self.get("/user")
+        data, dummy = self.get("/user")
         return data
 
     def is_org_member(self, org: str, user: str) -> bool:
         """204 member, 404 not. A requester outside the org gets 302: then ask the public list."""
-        _, status = self.get(f"/orgs/{_q(org)}/members/{_q(user)}", accept=(204, 404, 302),
-                             not_found=f"no org {org}")
+        dummy, status = self.get(f"/orgs/{_q(org)}/members/{_q(user)}", accept=(204, 404, 302),
+                                 not_found=f"no org {org}")
         if status == 302:
-            _, status = self.get(f"/orgs/{_q(org)}/public_members/{_q(user)}", accept=(204, 404))
+            dummy, status = self.get(f"/orgs/{_q(org)}/public_members/{_q(user)}", accept=(204, 404))
         return status == 204
 
     # -- repos, branches, commits --------------------------------------------------------------
     def repo(self, repo: str) -> dict[str, Any]:
         o, r = split_repo(repo)
-        data, _ = self.get(f"/repos/{_q(o)}/{_q(r)}", not_found=f"no repo {repo}: check the owner/name")
+        data, dummy = self.get(f"/repos/{_q(o)}/{_q(r)}", not_found=f"no repo {repo}: check the owner/name")
         return data
 
     def get_branch(self, repo: str, branch: str) -> dict[str, Any] | None:
@@ -168,7 +168,7 @@ class GiteaClient(ApiClient):
     def delete_branch(self, repo: str, name: str) -> bool:
         """True when deleted, False when it was not there."""
         o, r = split_repo(repo)
-        _, status = self.delete(f"/repos/{_q(o)}/{_q(r)}/branches/{_q(name)}", accept=(204, 200, 404))
+        dummy, status = self.delete(f"/repos/{_q(o)}/{_q(r)}/branches/{_q(name)}", accept=(204, 200, 404))
         return status != 404
 
     def get_commit(self, repo: str, ref: str) -> dict[str, Any] | None:
@@ -191,8 +191,8 @@ class GiteaClient(ApiClient):
 
     def compare(self, repo: str, base: str, head: str) -> dict[str, Any]:
         o, r = split_repo(repo)
-        data, _ = self.get(f"/repos/{_q(o)}/{_q(r)}/compare/{_q(base)}...{_q(head)}",
-                           not_found=f"cannot compare {base}...{head} in {repo}")
+        data, dummy = self.get(f"/repos/{_q(o)}/{_q(r)}/compare/{_q(base)}...{_q(head)}",
+                               not_found=f"cannot compare {base}...{head} in {repo}")
         return data
 
     # -- files ---------------------------------------------------------------------------------
@@ -227,8 +227,8 @@ class GiteaClient(ApiClient):
             body["sha"] = sha
         if new_branch:
             body["new_branch"] = new_branch
-        data, _ = self.put(f"/repos/{_q(o)}/{_q(r)}/contents/{_path(path)}", body, accept=(200, 201),
-                           not_found=f"no repo {repo} or no branch {branch} in it")
+        data, dummy = self.put(f"/repos/{_q(o)}/{_q(r)}/contents/{_path(path)}", body, accept=(200, 201),
+                               not_found=f"no repo {repo} or no branch {branch} in it")
         return data
 
     # -- pull requests (no merge, ever) --------------------------------------------------------
@@ -239,8 +239,8 @@ class GiteaClient(ApiClient):
 
     def get_pr(self, repo: str, number: int) -> dict[str, Any]:
         o, r = split_repo(repo)
-        data, _ = self.get(f"/repos/{_q(o)}/{_q(r)}/pulls/{int(number)}",
-                           not_found=f"no PR #{number} in {repo}")
+        data, dummy = self.get(f"/repos/{_q(o)}/{_q(r)}/pulls/{int(number)}",
+                               not_found=f"no PR #{number} in {repo}")
         return data
 
     def find_open_pr(self, repo: str, head: str, base: str | None = None) -> dict[str, Any] | None:
@@ -270,8 +270,8 @@ class GiteaClient(ApiClient):
     def close_pr(self, repo: str, number: int) -> dict[str, Any]:
         """PATCH state closed; Gitea answers 201 (some versions 200)."""
         o, r = split_repo(repo)
-        data, _ = self.patch(f"/repos/{_q(o)}/{_q(r)}/pulls/{int(number)}", {"state": "closed"},
-                             accept=(201, 200), not_found=f"no PR #{number} in {repo}")
+        data, dummy = self.patch(f"/repos/{_q(o)}/{_q(r)}/pulls/{int(number)}", {"state": "closed"},
+                                 accept=(201, 200), not_found=f"no PR #{number} in {repo}")
         return data
 
     def pr_files(self, repo: str, number: int) -> list[dict[str, Any]]:
@@ -283,21 +283,21 @@ class GiteaClient(ApiClient):
     def list_comments(self, repo: str, number: int, since: str | None = None) -> list[dict[str, Any]]:
         o, r = split_repo(repo)
         params = {"since": since} if since else None
-        data, _ = self.get(f"/repos/{_q(o)}/{_q(r)}/issues/{int(number)}/comments", params=params,
-                           not_found=f"no PR #{number} in {repo}")
+        data, dummy = self.get(f"/repos/{_q(o)}/{_q(r)}/issues/{int(number)}/comments", params=params,
+                               not_found=f"no PR #{number} in {repo}")
         return list(data or [])
 
     def post_comment(self, repo: str, number: int, body: str) -> dict[str, Any]:
         o, r = split_repo(repo)
-        data, _ = self.post(f"/repos/{_q(o)}/{_q(r)}/issues/{int(number)}/comments", {"body": body},
-                            accept=(201, 200), not_found=f"no PR #{number} in {repo}")
+        data, dummy = self.post(f"/repos/{_q(o)}/{_q(r)}/issues/{int(number)}/comments", {"body": body},
+                                accept=(201, 200), not_found=f"no PR #{number} in {repo}")
         return data
 
     def edit_comment(self, repo: str, comment_id: int, body: str) -> dict[str, Any]:
         o, r = split_repo(repo)
-        data, _ = self.patch(f"/repos/{_q(o)}/{_q(r)}/issues/comments/{int(comment_id)}",
-                             {"body": body}, accept=(200, 201),
-                             not_found=f"no comment {comment_id} in {repo}")
+        data, dummy = self.patch(f"/repos/{_q(o)}/{_q(r)}/issues/comments/{int(comment_id)}",
+                                 {"body": body}, accept=(200, 201),
+                                 not_found=f"no comment {comment_id} in {repo}")
         return data
 
     # -- commit statuses -----------------------------------------------------------------------
@@ -318,8 +318,8 @@ class GiteaClient(ApiClient):
     def combined_status(self, repo: str, ref: str) -> dict[str, Any]:
         """``{state, sha, total_count, statuses}``; ``state`` is "" when the commit has none."""
         o, r = split_repo(repo)
-        data, _ = self.get(f"/repos/{_q(o)}/{_q(r)}/commits/{_q(ref)}/status",
-                           not_found=f"no commit {ref} in {repo}")
+        data, dummy = self.get(f"/repos/{_q(o)}/{_q(r)}/commits/{_q(ref)}/status",
+                               not_found=f"no commit {ref} in {repo}")
         data = dict(data or {})
         data.setdefault("state", "")
         if data["state"] is None:
@@ -334,8 +334,8 @@ class GiteaClient(ApiClient):
             body["target_url"] = target_url
         if description:
             body["description"] = description
-        data, _ = self.post(f"/repos/{_q(o)}/{_q(r)}/statuses/{_q(sha)}", body, accept=(201, 200),
-                            not_found=f"no commit {sha} in {repo}")
+        data, dummy = self.post(f"/repos/{_q(o)}/{_q(r)}/statuses/{_q(sha)}", body, accept=(201, 200),
+                                not_found=f"no commit {sha} in {repo}")
         return data
 
 

@@ -20,7 +20,8 @@ description:
     of recent builds' durations), then looks about once a second; its long-run request rate stays
     at or below one per O(poll_interval) seconds.
   - Read-only; never reports changed.
-author: coopcloud.cc_ci developers
+author:
+  - cc-ci maintainers (@recipe-maintainers)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.gitea_api.drone
@@ -55,9 +56,11 @@ options:
     default: cc-ci/testme
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 seealso:
   - module: coopcloud.cc_ci.gitea_testme

@@ -16,7 +16,8 @@ description:
     left alone.
   - This module never merges and has no way to. It fails when a PR it touches reports C(merged),
     and it refuses to commit to the repository's default branch.
-author: coopcloud.cc_ci developers
+author:
+  - cc-ci maintainers (@recipe-maintainers)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
 options:
@@ -53,7 +54,7 @@ options:
     description:
       - "File contents O(head) must hold, as C({path: content}). Only differing files are committed."
     type: dict
-  message:
+  commit_message:
     description: 'Commit message for the file changes. Defaults to C(cc-ci: update <paths>).'
     type: str
   number:
@@ -73,8 +74,10 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 seealso:
   - module: coopcloud.cc_ci.gitea_pr_info
@@ -92,7 +95,7 @@ EXAMPLES = r"""
     from_ref: main
     files:
       compose.yml: "{{ lookup('template', 'compose-bad.yml.j2') }}"
-    message: "cc-ci V4: seed a regression (bad image tag)"
+    commit_message: "cc-ci V4: seed a regression (bad image tag)"
     title: "cc-ci V4: seeded regression"
     ledger: "{{ ccci_report_dir }}/ledger.jsonl"
   register: _pr
@@ -197,7 +200,7 @@ def ensure_present(module, gitea):
             changed_files.append(path)
             blobs[path] = (current or {}).get("sha")
         if changed_files and not check:
-            message = p["message"] or f"cc-ci: update {', '.join(changed_files)}"
+            message = p["commit_message"] or f"cc-ci: update {', '.join(changed_files)}"
             for path in changed_files:
                 content = p["files"][path]
                 gitea.put_file(repo, path, "" if content is None else str(content), message, branch=head,
@@ -262,7 +265,7 @@ def main():
         body=dict(type="str", default=""),
         from_ref=dict(type="str"),
         files=dict(type="dict"),
-        message=dict(type="str"),
+        commit_message=dict(type="str"),
         number=dict(type="int"),
         delete_branch=dict(type="bool", default=False),
         ledger=dict(type="path"),

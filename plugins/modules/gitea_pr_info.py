@@ -12,7 +12,8 @@ description:
   - Returns its state, C(merged), head and base, the names of the files it changes, every comment
     with its author, the commit statuses of its head SHA (Gitea's C(status) field returned as
     C(state)), the combined state (V("") when the head has no status) and the number of commits.
-author: coopcloud.cc_ci developers
+author:
+  - cc-ci maintainers (@recipe-maintainers)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
 options:
@@ -26,9 +27,11 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 seealso:
   - module: coopcloud.cc_ci.gitea_pr

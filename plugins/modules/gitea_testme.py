@@ -23,7 +23,8 @@ description:
     appeared and the poster is not.
   - The bridge polls, so the window should cover a few of its poll intervals; it defaults to three
     times O(poll_interval).
-author: coopcloud.cc_ci developers
+author:
+  - cc-ci maintainers (@recipe-maintainers)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.gitea_api.drone
@@ -64,9 +65,11 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: In check mode nothing is posted and nothing is watched; the task reports changed.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 seealso:
   - module: coopcloud.cc_ci.drone_verdict
