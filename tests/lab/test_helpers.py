@@ -44,6 +44,9 @@ def _start_lab(tmp: Path) -> tuple[LabConfig, bool]:
 
 @pytest.fixture(scope="module")
 def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabConfig]:
+    if os.environ.get("CCCI_TEST_LAB_STATE"):
+        yield LabConfig.load(os.environ["CCCI_TEST_LAB_STATE"])
+        return
     try:
         shared = request.getfixturevalue("lab_state")
     except Exception:  # noqa: BLE001 - no shared fixture (or another scope): start our own lab
