@@ -33,7 +33,7 @@ options:
     description: Path to the wanted text content.
     type: dict
     required: true
-  message:
+  commit_message:
     description: Commit message.
     type: str
     default: cc-ci verification seed
@@ -97,7 +97,7 @@ def main() -> None:
     spec.update(
         repo=dict(type="str", required=True), branch=dict(type="str", required=True),
         from_ref=dict(type="str", default="main"), files=dict(type="dict", required=True),
-        message=dict(type="str", default="cc-ci verification seed"),
+        commit_message=dict(type="str", default="cc-ci verification seed"),
         allow_default_branch=dict(type="bool", default=False),
         protect=dict(type="list", elements="str", default=[]), ledger=dict(type="path"),
     )
@@ -124,10 +124,10 @@ def main() -> None:
                     ledger_append(p["ledger"], {"kind": "branch", "repo": p["repo"], "ref": p["branch"]})
                     base = client.resolve_sha(p["repo"], p["from_ref"])
                     source = client.get_file(p["repo"], path, base)
-                    client.put_file(p["repo"], path, text, p["message"], p["from_ref"],
+                    client.put_file(p["repo"], path, text, p["commit_message"], p["from_ref"],
                                     sha=(source or {}).get("sha"), new_branch=p["branch"])
                 else:
-                    client.put_file(p["repo"], path, text, p["message"], p["branch"],
+                    client.put_file(p["repo"], path, text, p["commit_message"], p["branch"],
                                     sha=(current or {}).get("sha"))
                 sha = client.branch_sha(p["repo"], p["branch"])
     except (ApiError, ValueError) as exc:

@@ -54,7 +54,7 @@ options:
     description:
       - "File contents O(head) must hold, as C({path: content}). Only differing files are committed."
     type: dict
-  message:
+  commit_message:
     description: 'Commit message for the file changes. Defaults to C(cc-ci: update <paths>).'
     type: str
   number:
@@ -95,7 +95,7 @@ EXAMPLES = r"""
     from_ref: main
     files:
       compose.yml: "{{ lookup('template', 'compose-bad.yml.j2') }}"
-    message: "cc-ci V4: seed a regression (bad image tag)"
+    commit_message: "cc-ci V4: seed a regression (bad image tag)"
     title: "cc-ci V4: seeded regression"
     ledger: "{{ ccci_report_dir }}/ledger.jsonl"
   register: _pr
@@ -200,7 +200,7 @@ def ensure_present(module, gitea):
             changed_files.append(path)
             blobs[path] = (current or {}).get("sha")
         if changed_files and not check:
-            message = p["message"] or f"cc-ci: update {', '.join(changed_files)}"
+            message = p["commit_message"] or f"cc-ci: update {', '.join(changed_files)}"
             for path in changed_files:
                 content = p["files"][path]
                 gitea.put_file(repo, path, "" if content is None else str(content), message, branch=head,
@@ -265,7 +265,7 @@ def main():
         body=dict(type="str", default=""),
         from_ref=dict(type="str"),
         files=dict(type="dict"),
-        message=dict(type="str"),
+        commit_message=dict(type="str"),
         number=dict(type="int"),
         delete_branch=dict(type="bool", default=False),
         ledger=dict(type="path"),

@@ -23,7 +23,7 @@ def forge():
 
 
 def present(**kw):
-    args = dict(repo=REPO, head="ccci/bump", from_ref="main", files=BUMP, message="bump nginx", title="bump")
+    args = dict(repo=REPO, head="ccci/bump", from_ref="main", files=BUMP, commit_message="bump nginx", title="bump")
     args.update(kw)
     return gitea_args(**args)
 
