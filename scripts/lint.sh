@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# ansible-lint, production profile, offline (the collection is linked in place by bootstrap).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${VENV:-.venv}/bin
+export ANSIBLE_COLLECTIONS_PATH=$PWD/.collections
+"$BIN/ansible-lint" --offline --profile production --nocolor "$@"
