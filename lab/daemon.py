@@ -114,6 +114,7 @@ def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval
     log.info("stopping")
     _stop_all(started)
     _cleanup(state, cfg.pid)
+    log.info("stopped")
     return 0
 
 
@@ -131,8 +132,10 @@ def _wait_until_answering(cfg: LabConfig) -> None:
 
 def _stop_all(started: list[tuple[str, Service]]) -> None:
     for name, svc in reversed(started):
+        t0 = time.monotonic()
         try:
             svc.stop()
+            log.info("%s stopped in %.2fs", name, time.monotonic() - t0)
         except Exception:  # stopping the others matters more than this one's error
             log.exception("stopping %s failed", name)
 

@@ -90,7 +90,7 @@ class RegistryService:
         self._server = server
         self.url = f"http://127.0.0.1:{server.server_address[1]}"
         self.cfg.registry_url = self.url
-        threading.Thread(target=server.serve_forever, name="lab-registry", daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.1,), name="lab-registry", daemon=True).start()
         log.info("registry on %s", self.url)
         return self.url
 

@@ -47,7 +47,7 @@ class GiteaService:
         self._server = self._bind()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.cfg.gitea_url = self.url
-        self._thread = threading.Thread(target=self._server.serve_forever, name="lab-gitea", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.1,), name="lab-gitea", daemon=True)
         self._thread.start()
         log.info("gitea on %s", self.url)
         return self.url

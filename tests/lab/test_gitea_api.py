@@ -290,25 +290,3 @@ def test_push_without_auth_gets_401(gitea: GiteaService) -> None:
     r = httpx.get(f"{gitea.url}/{TINY}.git/info/refs", params={"service": "git-receive-pack"})
     assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic")
     assert httpx.get(f"{gitea.url}/{TINY}.git/info/refs", params={"service": "git-upload-pack"}).status_code == 200
-
-
-# -- persistence ----------------------------------------------------------------------------------
-def test_state_survives_restart(tmp_path: Path) -> None:
-    cfg = LabConfig.new(tmp_path / "state")
-    first = GiteaService(cfg)
-    first.start()
-    with client(first, cfg.tokens["bot"]) as c:
-        make_branch_with_change(c, TINY, "lab-test/persist")
-        pr = c.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/persist", "base": "main", "title": "keep"}).json()
-        c.post(f"/repos/{TINY}/issues/{pr['number']}/comments", json={"body": "still here"})
-    first.stop()
-    second = GiteaService(LabConfig.new(tmp_path / "state"))
-    second.start()
-    try:
-        with client(second, cfg.tokens["bot"]) as c:
-            again = c.get(f"/repos/{TINY}/pulls/{pr['number']}").json()
-            assert (again["title"], again["head"]["sha"]) == ("keep", pr["head"]["sha"])
-            assert [x["body"] for x in c.get(f"/repos/{TINY}/issues/{pr['number']}/comments").json()] == ["still here"]
-            assert c.get("/user").json()["login"] == "cc-ci-bot"
-    finally:
-        second.stop()

@@ -1,0 +1,112 @@
+"""``python -m lab up|down|status`` as a user runs them: a real detached daemon on loopback."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import lab_cli  # same directory: pytest puts it on sys.path
+
+from lab.config import LabConfig
+
+pytestmark = pytest.mark.slow
+
+
+def test_lab_json_and_services(lab_state: LabConfig) -> None:
+    proc = lab_cli("status", "--state", lab_state.state_dir)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    for key in ("pid", "gitea_url", "drone_url", "registry_url", "tokens", "root", "loops_unit",
+                "protected_clones", "tmux_tmpdir", "faults", "poll_repos"):
+        assert data[key] or key == "faults", key
+    assert data["build_seconds"] == 1.0 and data["poll_interval"] == 0.3
+    assert httpx.get(f"{data['gitea_url']}/api/v1/version").json()["version"]
+    assert httpx.get(f"{data['registry_url']}/v2/").status_code == 200
+    assert httpx.get(data["drone_url"]).status_code < 500
+
+
+def test_box_layout(lab_state: LabConfig) -> None:
+    root = Path(lab_state.root)
+    for sub in (".claude/skills/recipe-upgrade", ".claude/skills/upgrade-all", ".claude/skills/ci-test-review",
+                "cc-ci-plan", ".cc-ci-logs/upgrades", "machine-docs"):
+        assert (root / sub).is_dir(), sub
+    helper = root / ".claude/skills/recipe-upgrade/testme-on-pr.sh"
+    assert helper.is_symlink() and os.readlink(helper) == str(Path(lab_state.bin_dir) / "testme-on-pr.sh")
+    assert os.readlink(root / "cc-ci-plan/launch-upgrader.sh").endswith("lab/bin/launch-upgrader.sh")
+    # The loops' protected clone is a real clone of cc-ci over the lab's git HTTP.
+    clone = Path(lab_state.protected_clones[0])
+    head = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    main = httpx.get(f"{lab_state.gitea_url}/api/v1/repos/{lab_state.ci_repo}/branches/main").json()["commit"]["id"]
+    assert head == main
+    assert (clone / "tests/custom-html/test_version_header.json").is_file()
+    unit = Path(lab_state.loops_unit).read_text()
+    assert "[Service]" in unit and f"WorkingDirectory={lab_state.root}" in unit
+    assert f"TMUX_TMPDIR={lab_state.tmux_tmpdir}" in unit and f"CCCI_LAB_STATE={lab_state.state_dir}" in unit
+    assert f'"PATH={lab_state.bin_dir}:' in unit and '"HOME=' in unit
+    env_file = Path(lab_state.state_dir) / "systemd/cc-ci-loops.env"
+    assert f"EnvironmentFile=-{env_file}" in unit
+    assert env_file.stat().st_mode & 0o777 == 0o600
+    assert f"GITEA_TOKEN={lab_state.tokens['bot']}" in env_file.read_text()
+
+
+def test_unknown_fault_is_refused(tmp_path: Path) -> None:
+    proc = lab_cli("up", "--state", str(tmp_path / "s"), "--faults", "no-such-fault")
+    assert proc.returncode == 1 and "unknown lab fault" in proc.stderr
+    assert not (tmp_path / "s" / "lab.json").exists()
+
+
+def test_up_down_cycle(tmp_path: Path) -> None:
+    state = tmp_path / "lab"
+    args = ("--state", str(state), "--build-seconds", "1", "--poll-interval", "0.3")
+    try:
+        first = lab_cli("up", *args)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.strip() == str(state / "lab.json")
+        cfg = LabConfig.load(state)
+        again = lab_cli("up", *args)  # same settings: a no-op
+        assert again.returncode == 0 and LabConfig.load(state).pid == cfg.pid
+
+        bot = httpx.Client(base_url=cfg.gitea_url + "/api/v1", headers={"Authorization": f"token {cfg.tokens['bot']}"})
+        repo = "recipe-maintainers/custom-html"
+        assert bot.post(f"/repos/{repo}/branches", json={"new_branch_name": "cli/keep"}).status_code == 201
+        content = bot.get(f"/repos/{repo}/contents/README.md").json()
+        assert bot.put(f"/repos/{repo}/contents/README.md",
+                       json={"content": "eA==", "sha": content["sha"], "branch": "cli/keep"}).status_code == 200
+        pr = bot.post(f"/repos/{repo}/pulls", json={"head": "cli/keep", "base": "main", "title": "keep"}).json()
+        assert bot.post(f"/repos/{repo}/issues/{pr['number']}/comments", json={"body": "kept"}).status_code == 201
+
+        tmux = shutil.which("tmux")
+        if tmux:  # a session on the lab's tmux server, which `down` must kill
+            env = {k: v for k, v in os.environ.items() if k != "TMUX"} | {"TMUX_TMPDIR": cfg.tmux_tmpdir}
+            subprocess.run([tmux, "new-session", "-d", "-s", "cc-ci-upgrader", "sleep 300"], env=env, check=True)
+
+        faulty = lab_cli("up", *args, "--faults", "bridge-no-status")  # other faults: a restart
+        assert faulty.returncode == 0, faulty.stderr
+        restarted = LabConfig.load(state)
+        assert restarted.pid != cfg.pid and restarted.faults == ["bridge-no-status"]
+        assert restarted.gitea_url == cfg.gitea_url  # same port again: URLs in PRs stay valid
+        prs = httpx.get(f"{restarted.gitea_url}/api/v1/repos/{repo}/pulls").json()
+        assert [(p["title"], p["head"]["sha"]) for p in prs] == [("keep", pr["head"]["sha"])]  # state survived
+        comments = httpx.get(f"{restarted.gitea_url}/api/v1/repos/{repo}/issues/{pr['number']}/comments").json()
+        assert [c["body"] for c in comments] == ["kept"]
+
+        assert lab_cli("down", "--state", str(state)).returncode == 0
+        assert lab_cli("status", "--state", str(state)).returncode == 1
+        assert not (state / "lab.json").exists()
+        assert not os.path.exists(f"/proc/{restarted.pid}") or b"serve" not in Path(
+            f"/proc/{restarted.pid}/cmdline").read_bytes()
+        if tmux:
+            ls = subprocess.run([tmux, "ls"], env=env, capture_output=True, text=True)
+            assert "cc-ci-upgrader" not in ls.stdout
+        assert lab_cli("down", "--state", str(state)).returncode == 0  # idempotent
+
+        fresh = lab_cli("up", *args, "--fresh")
+        assert fresh.returncode == 0, fresh.stderr
+        cfg = LabConfig.load(state)
+        assert httpx.get(f"{cfg.gitea_url}/api/v1/repos/{repo}/pulls").json() == []
+    finally:
+        lab_cli("down", "--state", str(state))
