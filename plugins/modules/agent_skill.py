@@ -245,7 +245,8 @@ def main() -> None:
     )
     if result_line is None:
         module.fail_json(msg=f"agent printed no RESULT line for {prompt} (rc {rc}); transcript: {transcript}", **out)
-    module.exit_json(**out)
+    # The agent may exit non-zero with a RESULT line (FAILED): that is evidence, not a module failure.
+    module.exit_json(failed=False, **out)
 
 
 if __name__ == "__main__":

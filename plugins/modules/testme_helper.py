@@ -206,7 +206,8 @@ def main() -> None:
     if verdict == "UNKNOWN":
         reason = last_line(err) or last_line(out) or "no output"
         module.fail_json(msg=f"testme helper printed no VERDICT line (rc {rc}): {reason}", **result)
-    module.exit_json(**result)
+    # A RED or PENDING verdict exits non-zero by design: a result, not a module failure.
+    module.exit_json(failed=False, **result)
 
 
 if __name__ == "__main__":
