@@ -136,7 +136,9 @@ class GiteaApi:
             if method != req.method and not (method == "GET" and req.method == "HEAD"):
                 continue
             try:
-                return fn(req, **m.groupdict())
+                # One request at a time on the db: readers iterate the same dicts writers grow.
+                with self.store.lock:
+                    return fn(req, **m.groupdict())
             except ApiError as exc:
                 return Response(exc.status, {"message": exc.message, "url": req.url})
             except GitError as exc:
@@ -289,10 +291,10 @@ class GiteaApi:
         old = str(body.get("old_ref_name") or body.get("old_branch_name") or rec["default_branch"])
         sha = git.resolve(old)
         if sha is None:
-            raise ApiError(404, f"The old branch does not exist")
+            raise ApiError(404, "The old branch does not exist")
         with self.store.lock:
             if git.branch_sha(name) is not None:
-                raise ApiError(409, f"The branch with the same name already exists.")
+                raise ApiError(409, "The branch with the same name already exists.")
             git.create_branch(name, sha)
         return Response(201, o.branch_json(self.urls, full, git, name, sha, can_push=True))
 
@@ -488,11 +490,10 @@ class GiteaApi:
         _, rec, git = self._repo(owner, repo)
         ref = req.q("ref")
         commit = None
-        if not ref:  # "{ref}/{filepath}" form
+        if not ref:  # the "{ref}/{filepath}" form
             head, _, rest = path.partition("/")
-            for cand in (head,):
-                if rest and (git.is_branch(cand) or git.is_tag(cand) or FULL_SHA.match(cand)):
-                    commit, path = git.resolve(cand), rest
+            if rest and (git.is_branch(head) or git.is_tag(head) or FULL_SHA.match(head)):
+                commit, path = git.resolve(head), rest
         elif git.is_branch(ref) or git.is_tag(ref) or (FULL_SHA.match(ref) and git.resolve(ref)):
             commit = git.resolve(ref)
         if commit is None:
@@ -530,8 +531,8 @@ class GiteaApi:
     def _pull(self, full: str, n: str | int) -> dict[str, Any]:
         pr = self._pulls(full).get(str(int(n)))
         if pr is None:
-            raise ApiError(404, f"pull request does not exist [id: 0, issue_id: 0, head_repo_id: 0, "
-                                f"base_repo_id: 0, head_branch: , base_branch: ]")
+            raise ApiError(404, "pull request does not exist [id: 0, issue_id: 0, head_repo_id: 0, "
+                                "base_repo_id: 0, head_branch: , base_branch: ]")
         return pr
 
     def _refresh_head(self, full: str, git: GitRepo, pr: dict[str, Any]) -> None:
@@ -665,7 +666,7 @@ class GiteaApi:
         return Response(201, self._pr_json(full, rec, git, pr))  # Gitea answers 201 here
 
     def pull_files(self, req: Request, owner: str, repo: str, n: str) -> Response:
-        full, rec, git = self._repo(owner, repo)
+        full, _, git = self._repo(owner, repo)
         pr = self._pull(full, n)
         self._refresh_head(full, git, pr)
         base_sha = git.branch_sha(pr["base_ref"]) or pr["base_sha"]

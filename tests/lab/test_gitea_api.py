@@ -116,6 +116,14 @@ def test_bad_token_is_401(gitea: GiteaService) -> None:
         assert c.get(f"/repos/{TINY}").status_code == 200  # public repo: anonymous read
 
 
+def test_other_auth_forms(gitea: GiteaService, cfg: LabConfig) -> None:
+    with client(gitea, None) as c:
+        assert c.get("/user", params={"token": cfg.tokens["outsider"]}).json()["login"] == "outsider"
+        assert c.get("/user", auth=("cc-ci-bot", cfg.tokens["bot"])).json()["login"] == "cc-ci-bot"
+        assert c.get("/user", auth=("outsider", cfg.tokens["bot"])).status_code == 401
+        assert c.get("/user", params={"token": "nope"}).status_code == 401
+
+
 def test_membership_and_write_gate(bot: httpx.Client, outsider: httpx.Client) -> None:
     assert bot.get("/orgs/recipe-maintainers/members/cc-ci-bot").status_code == 204
     assert bot.get("/orgs/recipe-maintainers/members/outsider").status_code == 404
