@@ -1,0 +1,44 @@
+"""testinfra: the crontab entry, its variable lines, the state file, the docs blocks."""
+import json
+import re
+
+DIR = "/tmp/ccci-molecule-cron"
+ROOT = f"{DIR}/srv/cc-ci"
+
+
+def test_one_entry_with_schedule_and_marker(host):
+    tab = host.check_output("crontab -u root -l")
+    jobs = [ln for ln in tab.splitlines() if "# ccci-upgrade-all anchor=" in ln]
+    assert len(jobs) == 1
+    m = re.match(r"^(\d+) (\d+) \* \* ([0-6]) .*launch-upgrader\.sh start; .*>> (\S+) 2>&1 # ccci-upgrade-all anchor=(\S+)$",
+                 jobs[0])
+    assert m, jobs[0]
+    assert m.group(4) == f"{ROOT}/.cc-ci-logs/upgrades/cron.log"
+    assert m.group(5).endswith(("-05:00", "-04:00"))  # New York, as the daemon's zone was given
+
+
+def test_variable_lines_mirror_the_unit(host):
+    tab = host.check_output("crontab -u root -l").splitlines()
+    begin = next(i for i, ln in enumerate(tab) if ln.startswith("# BEGIN ccci-upgrade-all"))
+    block = tab[begin + 1:begin + 8]
+    assert block == ["SHELL=/bin/sh", "PATH=/opt/claude/bin:/usr/local/bin:/usr/bin:/bin", f"HOME={DIR}/home",
+                     f"TMUX_TMPDIR={DIR}/tmux", "NOTE=two words", "GITEA_TOKEN=molecule-secret-token",
+                     "MIRROR_ORG=recipe-maintainers"]
+
+
+def test_state_file_keeps_the_anchor(host):
+    state = json.loads(host.file(f"{ROOT}/.cc-ci-logs/upgrades/ccci-cron.json").content_string)
+    tab = host.check_output("crontab -u root -l")
+    assert f"# ccci-upgrade-all anchor={state['anchor']}" in tab
+    assert state["tz"] == "America/New_York" and state["user"] == "root"
+    assert tab.count(state["schedule"] + " ") >= 1
+
+
+def test_docs_blocks_and_no_secret(host):
+    skill = host.file(f"{ROOT}/.claude/skills/upgrade-all/SKILL.md").content_string
+    assert skill.startswith("# /upgrade-all\n\nUpgrade every enrolled recipe, one at a time.\n")
+    assert "<!-- BEGIN ccci-cron" in skill and "completion-anchored" not in skill.split("<!-- BEGIN")[0]
+    decisions = host.file(f"{DIR}/out/DECISIONS.md").content_string
+    assert "GITEA_TOKEN=********" in decisions and "molecule-secret-token" not in decisions
+    note = host.file(f"{DIR}/memory/cc-ci-upgrade-all-cron.md").content_string
+    assert "[[cc-ci-upgrade-all-cron]]" in note
