@@ -62,6 +62,8 @@ class LabConfig:
     abra_server: str = "lab.local"
     bin_dir: str = str(BIN_DIR)
     tmux_tmpdir: str = ""
+    # The box account's HOME: holds the agent's (stand-in) claude.ai login, as on the real box.
+    home: str = ""
     loops_unit: str = ""
     protected_clones: list[str] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
@@ -80,6 +82,7 @@ class LabConfig:
         cfg.root = str(state / "srv" / "cc-ci")
         cfg.abra_dir = str(state / "abra")
         cfg.tmux_tmpdir = str(state / "tmux")
+        cfg.home = str(state / "home")
         cfg.loops_unit = str(state / "systemd" / "cc-ci-loops.service")
         cfg.protected_clones = [str(Path(cfg.root) / "loops" / "cc-ci")]
         cfg.poll_repos = [f"{cfg.mirror_org}/{r}" for r in cfg.sandbox_recipes]

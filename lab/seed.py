@@ -262,7 +262,18 @@ def lay_out_box(cfg: LabConfig) -> None:
             shutil.copyfile(src, root / ".claude/skills" / skill / "SKILL.md")
     _loops_script(root)
     _protected_clone(cfg)
+    _agent_login(cfg)
     _loops_unit(cfg)
+
+
+def _agent_login(cfg: LabConfig) -> None:
+    """The stand-in agent's claude.ai login, in the box account's HOME (what cron must find)."""
+    login = Path(cfg.home) / ".claude" / ".credentials.json"
+    if not login.exists():
+        login.parent.mkdir(parents=True, exist_ok=True)
+        login.write_text(json.dumps({"claudeAiOauth": {"accessToken": "lab-" + cfg.tokens["bot"][:8],
+                                                       "subscriptionType": "lab"}}))
+        os.chmod(login, 0o600)
 
 
 def _symlink(link: Path, target: Path) -> None:
@@ -328,7 +339,7 @@ Wants=network-online.target
 Type=simple
 User={account.pw_name}
 WorkingDirectory={cfg.root}
-Environment="PATH={path}" "HOME={account.pw_dir}"
+Environment="PATH={path}" "HOME={cfg.home or account.pw_dir}"
 Environment=TMUX_TMPDIR={cfg.tmux_tmpdir} CCCI_LAB_STATE={cfg.state_dir}
 EnvironmentFile=-{env_file}
 ExecStart={cfg.root}/cc-ci-plan/run-loops.sh
