@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import httpx
@@ -63,17 +64,20 @@ class GiteaReader:
             return None
         return base64.b64decode(data.get("content") or "")
 
-    def tree(self, repo: str, ref: str | None, path: str = "") -> dict[str, bytes]:
-        """Every file under ``path`` at ``ref`` (the harness's clone)."""
-        entries = self.listdir(repo, path, ref)
-        if entries is None:
-            raise GiteaError(f"{repo}: no tree at {path or '/'} for ref {ref}")
-        files: dict[str, bytes] = {}
-        for entry in entries:
-            if entry.get("type") == "dir":
-                files.update(self.tree(repo, ref, entry["path"]))
-            elif entry.get("type") == "file":
-                data = self.read(repo, entry["path"], ref)
-                if data is not None:
-                    files[entry["path"]] = data
-        return files
+    def tree(self, repo: str, ref: str | None) -> dict[str, bytes]:
+        """Every file of ``repo`` at ``ref`` (the harness's clone), files fetched side by side."""
+        paths: list[str] = []
+        dirs = [""]
+        while dirs:
+            path = dirs.pop()
+            entries = self.listdir(repo, path, ref)
+            if entries is None:
+                raise GiteaError(f"{repo}: no tree at {path or '/'} for ref {ref}")
+            for entry in entries:
+                if entry.get("type") == "dir":
+                    dirs.append(entry["path"])
+                elif entry.get("type") == "file":
+                    paths.append(entry["path"])
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            data = dict(zip(paths, pool.map(lambda p: self.read(repo, p, ref), paths)))
+        return {p: d for p, d in data.items() if d is not None}

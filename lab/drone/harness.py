@@ -121,7 +121,7 @@ class Harness:
             }]
 
         self.store.update(repo, number, start)
-        budget = max(self.cfg.build_seconds, 0.0) / len(steps)
+        t0, total = time.time(), max(self.cfg.build_seconds, 0.0)
         failed = killed = False
         for index, (name, fn) in enumerate(steps, start=1):
             is_teardown = name == "teardown"
@@ -131,9 +131,12 @@ class Harness:
                 self._set_step(repo, number, index, status="skipped")
                 continue
             if run.quick and name in ("upgrade", "backup-restore"):
-                self._step(repo, number, index, budget, self.quick_skip, run, status_ok="skipped")
+                self._step(repo, number, index, t0 + total * index / len(steps), self.quick_skip, run,
+                           status_ok="skipped")
                 continue
-            ok = self._step(repo, number, index, budget, fn, run, interruptible=not is_teardown)
+            # each step ends on its share of the build time, so slow steps eat into later sleeps
+            ok = self._step(repo, number, index, t0 + total * index / len(steps), fn, run,
+                            interruptible=not is_teardown)
             if not ok:
                 if cancel.is_set() and not is_teardown:
                     killed = True
@@ -154,7 +157,7 @@ class Harness:
             b["stages"][0]["steps"][index - 1].update(fields)
         self.store.update(repo, number, change)
 
-    def _step(self, repo: str, number: int, index: int, budget: float, fn: Callable[[Run, Callable[[str], None]], bool],
+    def _step(self, repo: str, number: int, index: int, until: float, fn: Callable[[Run, Callable[[str], None]], bool],
               run: Run, interruptible: bool = True, status_ok: str = "success") -> bool:
         began = time.time()
         self._set_step(repo, number, index, status="running", started=int(began))
@@ -167,8 +170,7 @@ class Harness:
         except Exception as exc:  # a harness bug or an unreachable service is a failed step, not a dead worker
             log(f"error: {type(exc).__name__}: {exc}")
             ok = False
-        # spread the build's time over its steps (≈ build_seconds in all)
-        remaining = budget - (time.time() - began)
+        remaining = until - time.time()
         if remaining > 0:
             if interruptible:
                 run.cancel.wait(remaining)

@@ -49,11 +49,21 @@ class DroneService:
         class Handler(_Handler):
             drone = service
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = self._bind(Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, name="drone-http", daemon=True).start()
+        self.store.set_meta("port", self.server.server_port)
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, name="drone-http",
+                         daemon=True).start()
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         return self.url
+
+    def _bind(self, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+        """The previous run's port when free: build links already posted on PRs keep working."""
+        port = self.store.meta("port") or 0
+        try:
+            return ThreadingHTTPServer(("127.0.0.1", port), handler)
+        except OSError:
+            return ThreadingHTTPServer(("127.0.0.1", 0), handler)
 
     def stop(self) -> None:
         if self.server:

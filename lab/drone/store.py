@@ -35,6 +35,15 @@ class BuildStore:
         tmp.write_text(json.dumps(self._data))
         os.replace(tmp, self.path)
 
+    def meta(self, key: str) -> Any:
+        with self._lock:
+            return self._data.get("meta", {}).get(key)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._data.setdefault("meta", {})[key] = value
+            self._save()
+
     def _builds(self, repo: str) -> list[Build]:
         return self._data["repos"].setdefault(repo, [])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -179,3 +180,73 @@ def test_fault_not_polling_sandbox(fbox: FakeBox, lab: LabConfig, bridge: Callab
     fbox.comment(HTML, html, "cc-ci-bot", "!testme")
     wait_for(lambda: len(builds(lab)) == before + 1, "the custom-html build")
     wait_for(lambda: not b.state["jobs"], "the build to end")
+
+
+# -- against the real lab (`python -m lab up`, the `lab_factory` fixture of conftest.py) ----------
+
+def gitea(cfg: LabConfig, who: str = "bot") -> httpx.Client:
+    return httpx.Client(base_url=cfg.gitea_url + "/api/v1", headers={"Authorization": f"token {cfg.tokens[who]}"},
+                        timeout=10)
+
+
+def scratch_pr(cfg: LabConfig, repo: str) -> dict[str, Any]:
+    """A PR adding one file on a fresh branch (the recipe itself unchanged: a green run)."""
+    g, branch = gitea(cfg), f"lab-test-{time.monotonic_ns()}"
+    assert g.post(f"/repos/{repo}/branches", json={"new_branch_name": branch, "old_ref_name": "main"}).status_code == 201
+    put = g.post(f"/repos/{repo}/contents/NOTE-{branch}.md", json={
+        "content": "bGFiIHRlc3QK", "branch": branch, "message": "lab test"})
+    assert put.status_code == 201, put.text
+    pr = g.post(f"/repos/{repo}/pulls", json={"head": branch, "base": "main", "title": branch})
+    assert pr.status_code == 201, pr.text
+    return pr.json()
+
+
+def real_comments(cfg: LabConfig, repo: str, pr: int) -> list[dict[str, Any]]:
+    return gitea(cfg).get(f"/repos/{repo}/issues/{pr}/comments").json()
+
+
+def test_real_lab_testme_end_to_end(lab_state: LabConfig) -> None:
+    cfg, repo = lab_state, TINY
+    pr = scratch_pr(cfg, repo)
+    sha, n = pr["head"]["sha"], pr["number"]
+    time.sleep(cfg.poll_interval * 2)  # the bridge sees the PR before the command
+    before = len(builds(cfg))
+    assert gitea(cfg).post(f"/repos/{repo}/issues/{n}/comments", json={"body": "!testme"}).status_code == 201
+
+    def statuses_now() -> list[dict[str, Any]]:
+        return gitea(cfg).get(f"/repos/{repo}/commits/{sha}/statuses").json()
+
+    pending = wait_for(lambda: [s for s in statuses_now() if s["status"] == "pending"], "pending status")[0]
+    build = builds(cfg)[0]
+    url = f"{cfg.drone_url}/{CI}/{build['number']}"
+    assert len(builds(cfg)) == before + 1 and build["params"]["REF"] == sha and build["params"]["PR"] == str(n)
+    assert pending["context"] == "cc-ci/testme" and pending["target_url"] == url
+    assert httpx.get(url).status_code == 200
+    final = wait_for(lambda: [s for s in statuses_now() if s["status"] != "pending"], "final status", 30)[0]
+    assert final["status"] == "success" and final["target_url"] == url
+    mine = [c for c in real_comments(cfg, repo, n) if c["body"].startswith(("cc-ci:", "### cc-ci"))]
+    assert len(mine) == 1 and mine[0]["user"]["login"] == cfg.users["bot"]
+    card = wait_for(lambda: real_comments(cfg, repo, n)[-1]["body"].startswith("### cc-ci results:") and
+                    real_comments(cfg, repo, n)[-1]["body"], "the card")
+    assert card.startswith("### cc-ci results: PASS") and url in card and sha in card
+    # the harness tore its deploy down (read through the abra stand-in, as a check on the box would)
+    ls = subprocess.run([f"{cfg.bin_dir}/abra", "app", "ls", "-m"], capture_output=True, text=True,
+                        env={"ABRA_DIR": cfg.abra_dir, "PATH": "/usr/bin:/bin"})
+    assert json.loads(ls.stdout) == {}
+
+    # an outsider's command and a near-miss fire nothing
+    gitea(cfg, "outsider").post(f"/repos/{repo}/issues/{n}/comments", json={"body": "!testme"})
+    gitea(cfg).post(f"/repos/{repo}/issues/{n}/comments", json={"body": "!testmexyz"})
+    time.sleep(cfg.poll_interval * 4)
+    assert len(builds(cfg)) == before + 1 and len(statuses_now()) == 2
+    assert sum(c["body"].startswith(("cc-ci:", "### cc-ci")) for c in real_comments(cfg, repo, n)) == 1
+
+
+def test_real_lab_fault_not_polling_sandbox(lab_factory: Callable[..., LabConfig]) -> None:
+    cfg = lab_factory(["bridge-not-polling-sandbox"])
+    pr = scratch_pr(cfg, TINY)
+    before = len(builds(cfg))
+    time.sleep(cfg.poll_interval * 2)
+    gitea(cfg).post(f"/repos/{TINY}/issues/{pr['number']}/comments", json={"body": "!testme"})
+    time.sleep(cfg.poll_interval * 4)
+    assert len(builds(cfg)) == before and len(real_comments(cfg, TINY, pr["number"])) == 1
