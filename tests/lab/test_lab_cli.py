@@ -5,15 +5,21 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import lab_cli  # same directory: pytest puts it on sys.path
 
 from lab.config import LabConfig
 
 pytestmark = pytest.mark.slow
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60)
 
 
 def test_lab_json_and_services(lab_state: LabConfig) -> None:
