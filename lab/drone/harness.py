@@ -125,8 +125,7 @@ class Harness:
         failed = killed = False
         for index, (name, fn) in enumerate(steps, start=1):
             is_teardown = name == "teardown"
-            if cancel.is_set() and not killed:
-                killed = True
+            killed = killed or cancel.is_set()
             if (failed or killed) and not is_teardown:
                 self._set_step(repo, number, index, status="skipped")
                 continue

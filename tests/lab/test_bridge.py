@@ -250,3 +250,16 @@ def test_real_lab_fault_not_polling_sandbox(lab_factory: Callable[..., LabConfig
     gitea(cfg).post(f"/repos/{TINY}/issues/{pr['number']}/comments", json={"body": "!testme"})
     time.sleep(cfg.poll_interval * 4)
     assert len(builds(cfg)) == before and len(real_comments(cfg, TINY, pr["number"])) == 1
+
+
+def test_restart_keeps_seen_and_followed_builds(fbox: FakeBox, lab: LabConfig,
+                                                bridge: Callable[..., Bridge]) -> None:
+    pr = fbox.open_pr(HTML, fbox.heads["main"])  # type: ignore[attr-defined]
+    first = bridge()
+    before = len(builds(lab))
+    fbox.comment(HTML, pr, "cc-ci-bot", "!testme")
+    wait_for(lambda: first.state["jobs"], "a fired build")
+    first.stop()  # mid-build: the job is on disk
+    second = bridge()
+    wait_for(lambda: [c for c in bridge_comments(fbox, HTML, pr) if "results: PASS" in c["body"]], "the card")
+    assert quiet(second, lab, before + 1)  # the old !testme did not fire again

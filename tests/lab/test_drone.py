@@ -320,6 +320,8 @@ def test_quick_skips_upgrade_and_backup(drone: DroneService, heads: dict[str, st
 
 def test_list_restart_cancel(drone: DroneService, heads: dict[str, str]) -> None:
     c = api(drone)
+    for number in [trigger(drone, RECIPE="orphan", REPO="recipe-maintainers/orphan")["number"] for _ in range(4)]:
+        wait(drone, number)
     builds = c.get(f"/api/repos/{CI}/builds", params={"per_page": 1000}).json()
     numbers = [b["number"] for b in builds]
     assert numbers == sorted(numbers, reverse=True) and "stages" not in builds[0]
@@ -350,3 +352,17 @@ def test_state_survives_restart(tmp_path: Path, box: FakeBox, heads: dict[str, s
         assert trigger(second, **unenrolled)["number"] == number + 1
     finally:
         second.stop()
+
+
+def test_fault_teardown_leaves_volume(tmp_path: Path, box: FakeBox, heads: dict[str, str]) -> None:
+    cfg = make_cfg(tmp_path, box, build_seconds=0.1, faults=["teardown-leaves-volume"])
+    svc = DroneService(cfg)
+    cfg.drone_url = svc.start() or ""
+    try:
+        build = wait(svc, trigger(svc, **recipe_params(heads["main"]))["number"])
+    finally:
+        svc.stop()
+    assert build["status"] == "success"  # the harness cannot tell: abra remove said it worked
+    engine = Engine(Path(cfg.abra_dir))
+    assert [v["name"] for v in engine.objects("volumes")] == [f"custom-html-{build['number']}_lab_local_content"]
+    assert engine.objects("stacks") == engine.objects("secrets") == [] and engine.apps() == {}
