@@ -34,7 +34,8 @@ class GiteaService:
         self.git_root = self.state / "git"
         self.store = Store(self.state / "gitea.json")
         self.url = ""
-        self.api = GiteaApi(self.store, self.git_root, lambda: self.url)
+        self.api = GiteaApi(self.store, self.git_root, lambda: self.url,
+                            refuse_close=lambda full: cfg.has("cleanup-skips-cc-ci-pr") and full == cfg.ci_repo)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import ApiError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import GiteaClient, parse_time, pr_summary
 
 PROTECTED_BRANCHES = frozenset({"main", "master"})
@@ -71,8 +72,10 @@ def _opened_by_agent(pr: dict[str, Any], repo: str, runs: list[dict[str, Any]]) 
 def sweep(client: GiteaClient, plan: Plan, apply: bool) -> dict[str, Any]:
     """Close every open PR the run (or an agent it ran) opened and delete their branches.
 
-    Returns what was closed, deleted, what is still open afterwards, and any merged PR seen.
+    Returns what was closed, deleted, what is still open afterwards, any merged PR seen, and the
+    errors met on the way (one refused close does not stop the rest of the sweep).
     """
+    errors: list[str] = []
     closed: list[dict[str, Any]] = []
     deleted: list[str] = []
     remaining: list[dict[str, Any]] = []
@@ -89,19 +92,26 @@ def sweep(client: GiteaClient, plan: Plan, apply: bool) -> dict[str, Any]:
             if head and head not in PROTECTED_BRANCHES:
                 ours.add(head)
             if pr.get("state") == "open":
-                if apply:
-                    client.close_pr(repo, int(pr["number"]))
-                closed.append({"repo": repo, "number": pr["number"], "html_url": pr.get("html_url")})
+                try:
+                    if apply:
+                        client.close_pr(repo, int(pr["number"]))
+                    closed.append({"repo": repo, "number": pr["number"], "html_url": pr.get("html_url")})
+                except ApiError as exc:
+                    errors.append(str(exc))
         for branch in sorted(ours):
             if client.branch_sha(repo, branch) is None:
                 continue
-            if apply:
-                client.delete_branch(repo, branch)
-            deleted.append(f"{repo}:{branch}")
+            try:
+                if apply:
+                    client.delete_branch(repo, branch)
+                deleted.append(f"{repo}:{branch}")
+            except ApiError as exc:
+                errors.append(str(exc))
         if apply:
             for pr in client.list_prs(repo, "open"):
                 head = (pr.get("head") or {}).get("ref")
                 if head in ours or _opened_by_agent(pr, repo, plan.agent_runs):
                     remaining.append({"repo": repo, "number": pr["number"], "html_url": pr.get("html_url")})
             remaining += [{"repo": repo, "branch": b} for b in sorted(ours) if client.branch_sha(repo, b)]
-    return {"closed": closed, "deleted_branches": deleted, "remaining": remaining, "merged": merged}
+    return {"closed": closed, "deleted_branches": deleted, "remaining": remaining, "merged": merged,
+            "errors": errors}

@@ -59,6 +59,11 @@ remaining:
   type: list
   elements: dict
   returned: always
+errors:
+  description: Closes or deletions the server refused (the rest of the sweep still ran).
+  type: list
+  elements: str
+  returned: always
 merged:
   description: PRs of the run that are merged (a broken guardrail).
   type: list
