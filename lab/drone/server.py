@@ -265,8 +265,9 @@ class _Handler(BaseHTTPRequestHandler):
                     return self._send(200, d.create(repo, query, parent=build))
                 if method == "DELETE":
                     return self._send(200, d.cancel(repo, number))
-        raise HTTPError(405 if rest.startswith("/builds") else 404, "Method Not Allowed"
-                        if rest.startswith("/builds") else "Not Found")
+        if rest.startswith("/builds"):
+            raise HTTPError(405, "Method Not Allowed")
+        raise HTTPError(404, "Not Found")
 
 
 def _int(value: str | None, default: int) -> int:
