@@ -49,7 +49,7 @@ def playbook(lab_dir, tmp_path_factory):
     def run(name: str = "verify-phase5.yml", *, faults: list[str] | None = None, only: list[str] | None = None,
             extra: dict | None = None, check: bool = False, isolated: bool = False) -> Run:
         """``isolated``: a lab of its own, stopped afterwards (for a fault that leaves the lab changed)."""
-        report_dir = tmp_path_factory.mktemp("out")
+        report_dir = Path((extra or {}).get("ccci_report_dir") or tmp_path_factory.mktemp("out"))
         state = tmp_path_factory.mktemp("lab-isolated") if isolated else lab_dir
         evars = {"ccci_lab_state": str(state), "ccci_lab_keep": not isolated, "ccci_lab_faults": faults or [],
                  "ccci_report_dir": str(report_dir), "ccci_lab_build_seconds": 1, "ccci_lab_poll_interval": 0.5}

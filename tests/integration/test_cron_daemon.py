@@ -60,13 +60,15 @@ def _crontab(user: str = "root") -> str:
 
 
 def _module(name: str, args: dict) -> dict:
-    """Run one module of the collection through `ansible localhost -m` and return its result."""
-    proc = subprocess.run([str(BIN / "ansible"), "localhost", "-m", f"coopcloud.cc_ci.{name}", "-a", json.dumps(args),
-                           "-o"], cwd=ROOT, env=dict(_env(), ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-                                                      ANSIBLE_STDOUT_CALLBACK="json"),
-                          capture_output=True, text=True, timeout=600)
-    data = json.loads(proc.stdout)
-    return data["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    """Run one module of the collection through `ansible localhost -m ... -o` and return its result."""
+    proc = subprocess.run([str(BIN / "ansible"), "localhost", "-o", "-m", f"coopcloud.cc_ci.{name}",
+                           "-a", json.dumps(args)], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("localhost | ")), "")
+    assert " => " in line, proc.stdout + proc.stderr
+    head, body = line.split(" => ", 1)
+    result = json.loads(body)
+    result["failed"] = "FAILED" in head
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +205,7 @@ def test_missing_unit_fails_clearly(tmp_path):
     res = _module("completion_cron", {"loops_unit": str(tmp_path / "cc-ci-loops.service"),
                                       "launcher": "/x/launch-upgrader.sh", "root": "/x",
                                       "tabfile": str(tmp_path / "tab")})
-    assert res.get("failed") is True
+    assert res["failed"] is True
     assert "cc-ci-loops.service does not exist" in res["msg"] and "ccci_loops_unit" in res["msg"]
     assert not (tmp_path / "tab").exists()
 
@@ -242,7 +244,7 @@ def test_precheck_names_the_missing_agent(lab_user):
         res = _module("completion_cron", {"loops_unit": str(unit), "launcher": launcher, "log": str(logs / "cron.log"),
                                           "completion": "2099-01-05T10:00:00Z", "timezone": DAEMON_TZ})
         assert res["changed"] is True and res["user"] == lab_user, res
-        assert "# ccci-upgrade-all anchor=2099-01-05T05:00:00-05:00" in _crontab(lab_user)
+        assert "# ccci-upgrade-all anchor=2099-01-05T06:00:00-05:00" in _crontab(lab_user)
         pre = _module("cron_precheck", {"user": lab_user, "launcher": launcher, "log": str(logs / "cron.log"),
                                         "timeout": 20})
         assert pre["passed"] is False, pre

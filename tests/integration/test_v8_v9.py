@@ -1,0 +1,106 @@
+"""V8, V8a and V9 against the lab: PASS when healthy, FAIL with the right diagnosis per fault, and
+a run killed with SIGKILL in the middle of V3 is cleaned up by the next run."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from conftest import BIN, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_v8_v8a_v9_pass(playbook) -> None:
+    run = playbook(only=["V8", "V8a", "V9"])
+    assert run.rc == 0, run.stdout[-4000:]
+    for check_id in ("V8", "V8a", "V9"):
+        assert run.check(check_id)["verdict"] == "PASS", run.check(check_id)
+    v8 = run.check("V8")["evidence"]
+    assert v8["max_concurrent_deploys"] == 1 and v8["dry_run_listed"] == v8["expected_candidates"]
+    steps = run.check("V8a")["evidence"]
+    assert steps["start_busy"]["launcher_output"].endswith("left alone")
+    assert steps["wedged"]["status"] == "WEDGED" and steps["start_wedged"]["replaced"] is True
+
+
+@pytest.mark.parametrize(
+    ("fault", "only", "check_id", "diagnosis", "isolated"),
+    [
+        ("upgradeall-parallel", ["V8"], "V8", "ran in parallel", False),
+        ("upgradeall-with-tests", ["V8"], "V8", "used --with-tests", False),
+        ("upgradeall-no-pr-list", ["V8"], "V8", "does not lead with the list of PRs", False),
+        ("launcher-kills-busy", ["V8a"], "V8a", "kills busy runs", False),
+        ("launcher-keeps-wedged", ["V8a"], "V8a", "keeps wedged sessions", False),
+        ("teardown-leaves-volume", ["V1"], "V9", "teardown left sandbox", True),
+        ("cleanup-skips-cc-ci-pr", ["V6"], "V9", "cleanup left", True),
+    ],
+)
+def test_each_fault_fails_its_check(playbook, fault, only, check_id, diagnosis, isolated) -> None:
+    run = playbook(faults=[fault], only=only + ["V9"], isolated=isolated)
+    assert run.rc != 0, f"{fault} went undetected:\n{run.stdout[-3000:]}"
+    result = run.check(check_id)
+    assert result["verdict"] == "FAIL", result
+    assert diagnosis in result["diagnosis"], result["diagnosis"]
+
+
+def _open_prs_by_bot(lab: dict) -> list[str]:
+    urls = []
+    for repo in lab["poll_repos"] + [lab["ci_repo"]]:
+        req = urllib.request.Request(f"{lab['gitea_url']}/api/v1/repos/{repo}/pulls?state=open&limit=50",
+                                     headers={"Authorization": f"token {lab['tokens']['bot']}"})
+        with urllib.request.urlopen(req, timeout=10) as response:
+            urls += [p["html_url"] for p in json.load(response)]
+    return urls
+
+
+def _kill_lab_agents(lab_dir) -> None:
+    """The agent runs in a session of its own: SIGKILL it too, as a crash of the box would."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+            environ = open(f"/proc/{pid}/environ", "rb").read()
+        except OSError:
+            continue
+        if b"claude" in cmdline and f"CCCI_LAB_STATE={lab_dir}".encode() in environ:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_a_run_killed_in_v3_is_cleaned_up_by_the_next(playbook, lab_dir, tmp_path) -> None:
+    playbook(only=["V1"])  # the lab is up and clean
+    report_dir = tmp_path / "killed"
+    evars = {"ccci_lab_state": str(lab_dir), "ccci_lab_keep": True, "ccci_report_dir": str(report_dir),
+             "ccci_lab_build_seconds": 1, "ccci_lab_poll_interval": 0.5, "ccci_only": ["V3", "V9"]}
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), PATH=f"{BIN}:{os.environ['PATH']}")
+    proc = subprocess.Popen([str(BIN / "ansible-playbook"), "playbooks/verify-phase5.yml", "-e", json.dumps(evars)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    lab = json.loads((lab_dir / "lab.json").read_text())
+    ledger = report_dir / ".state" / "ledger.jsonl"
+    deadline = time.monotonic() + 240
+    try:
+        # Kill once the agent is at work in V3 and its upgrade PR is open.
+        while time.monotonic() < deadline:
+            if ledger.exists() and '"V3"' in ledger.read_text() and _open_prs_by_bot(lab):
+                break
+            assert proc.poll() is None, "the run ended before it could be killed"
+            time.sleep(0.3)
+        else:
+            pytest.fail("V3 never opened its PR")
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        _kill_lab_agents(lab_dir)
+    time.sleep(1)
+    assert _open_prs_by_bot(lab), "the killed run should have left its PR open"
+    rerun = playbook(only=["V9"], extra={"ccci_report_dir": str(report_dir)})
+    assert rerun.rc == 0, rerun.stdout[-3000:]
+    assert rerun.check("V9")["verdict"] == "PASS"
+    assert _open_prs_by_bot(lab) == []
