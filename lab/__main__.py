@@ -38,10 +38,12 @@ def main(argv: list[str] | None = None) -> int:
         return daemon.serve(str(state), _faults(args.faults), args.build_seconds, args.poll_interval)
     if args.command == "up":
         try:
-            path = daemon.up(state, _faults(args.faults), args.build_seconds, args.poll_interval, args.fresh)
+            path, started = daemon.up(state, _faults(args.faults), args.build_seconds, args.poll_interval,
+                                      args.fresh)
         except (RuntimeError, ValueError) as exc:
             print(f"lab up: {exc}", file=sys.stderr)
             return 1
+        print("lab started" if started else "lab already up", file=sys.stderr)
         print(path)
         return 0
     if args.command == "down":

@@ -194,7 +194,9 @@ def _daemon_pid(state: Path) -> int:
     return 0
 
 
-def up(state: Path, faults: list[str], build_seconds: float, poll_interval: float, fresh: bool) -> Path:
+def up(state: Path, faults: list[str], build_seconds: float, poll_interval: float,
+       fresh: bool) -> tuple[Path, bool]:
+    """Start the lab unless it already runs with these settings; (lab.json, whether it started)."""
     LabConfig.new(state, faults, build_seconds, poll_interval)  # validates the faults early
     if fresh:
         down(state)
@@ -203,7 +205,7 @@ def up(state: Path, faults: list[str], build_seconds: float, poll_interval: floa
     if current is not None:
         if (sorted(current.faults) == sorted(set(faults)) and current.build_seconds == build_seconds
                 and current.poll_interval == poll_interval):
-            return current.path
+            return current.path, False
         log.info("lab up with other settings: restarting")
         down(state)
     elif _daemon_pid(state):
@@ -225,7 +227,7 @@ def up(state: Path, faults: list[str], build_seconds: float, poll_interval: floa
                                + _tail(state / "lab.log"))
         try:
             if json.loads((state / "lab.json").read_text()).get("pid") == child.pid:
-                return state / "lab.json"
+                return state / "lab.json", True
         except (OSError, ValueError):
             pass
         time.sleep(0.1)
