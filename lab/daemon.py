@@ -297,17 +297,39 @@ def _kill_tmux(tmux_dir: Path) -> None:
 
 
 def _drop_cron_entries(state: Path) -> None:
-    """Crontab lines that name this lab's state dir are the lab's (CCCI_LAB_STATE=<state>)."""
-    if not shutil.which("crontab"):
-        return
-    proc = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        return
-    marker = str(state)
-    kept = [line for line in proc.stdout.splitlines() if marker not in line]
-    if len(kept) != len(proc.stdout.splitlines()):
-        subprocess.run(["crontab", "-"], input="\n".join(kept) + "\n", text=True, capture_output=True,
-                       check=False)
+    """The lab's weekly job: crontab lines naming this lab's state dir, with the whole managed
+    BEGIN..END block around them; then the cron daemon the lab run started (its pid file)."""
+    if shutil.which("crontab"):
+        proc = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=False)
+        if proc.returncode == 0:
+            lines = proc.stdout.splitlines()
+            kept = _without_lab_blocks(lines, str(state))
+            if kept != lines:
+                subprocess.run(["crontab", "-"], input="\n".join(kept) + "\n", text=True, capture_output=True,
+                               check=False)
+    for pidfile in state.glob("srv/cc-ci/.cc-ci-logs/upgrades/*.daemon-pid"):
+        try:
+            os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
+        except (OSError, ValueError, IndexError):
+            pass
+        pidfile.unlink(missing_ok=True)
+
+
+def _without_lab_blocks(lines: list[str], marker: str) -> list[str]:
+    kept: list[str] = []
+    block: list[str] = []
+    for line in lines:
+        if block:
+            block.append(line)
+            if line.startswith("# END "):
+                if not any(marker in entry for entry in block):
+                    kept += block
+                block = []
+        elif line.startswith("# BEGIN "):
+            block = [line]
+        elif marker not in line:
+            kept.append(line)
+    return kept + [line for line in block if marker not in line]
 
 
 def status(state: Path) -> dict[str, Any] | None:
