@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# molecule test for every scenario (delegated driver on this machine: no Docker engine needed).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=$PWD/${VENV:-.venv}/bin
+export PATH="$BIN:$PATH" ANSIBLE_COLLECTIONS_PATH="$PWD/.collections"
+fail=0
+for scenario in molecule/*/; do
+  name=$(basename "$scenario")
+  echo "--- molecule test -s $name"
+  t0=$SECONDS
+  "$BIN/molecule" test -s "$name" || fail=1
+  echo "--- molecule $name: $((SECONDS - t0)) s"
+done
+exit $fail
