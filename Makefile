@@ -36,3 +36,9 @@ lab-down: bootstrap
 clean:
 	-$(PY) -m lab down --state .lab 2>/dev/null
 	rm -rf .lab out .collections tests/output .pytest_cache
+
+faults: bootstrap
+	$(PY) -m pytest -q -p no:cacheprovider tests/integration -k fault
+
+bench: bootstrap
+	$(PY) scripts/bench.py

@@ -66,3 +66,34 @@ def playbook(lab_dir, tmp_path_factory):
         return Run(proc.returncode, proc.stdout + proc.stderr, report_dir, time.monotonic() - started)
 
     return run
+
+
+# The fault matrix: every fault test adds a row; the table is printed at the end of the session
+# and written to out/faults.md (make faults).
+FAULT_ROWS: list[tuple[str, str, str, str, str]] = []
+
+
+@pytest.fixture
+def fault_row():
+    def add(fault: str, check_id: str, run: Run) -> dict:
+        try:
+            result = run.check(check_id)
+        except (OSError, StopIteration, ValueError):
+            result = {"verdict": "no report", "diagnosis": run.stdout[-300:]}
+        FAULT_ROWS.append((fault, check_id, "FAIL", result["verdict"], (result.get("diagnosis") or "")[:160]))
+        return result
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not FAULT_ROWS:
+        return
+    lines = ["| fault | check | expected | got | diagnosis |", "|---|---|---|---|---|"]
+    lines += [f"| {f} | {c} | {e} | {g} | {d.replace('|', '/')} |" for f, c, e, g, d in sorted(FAULT_ROWS)]
+    terminalreporter.write_sep("-", "fault matrix")
+    for line in lines:
+        terminalreporter.write_line(line)
+    out = ROOT / "out"
+    out.mkdir(exist_ok=True)
+    (out / "faults.md").write_text("\n".join(lines) + "\n")

@@ -35,10 +35,10 @@ def test_v3_to_v7_pass_twice_on_the_same_lab(playbook) -> None:
         ("agent-leaves-superseded-open", "V7", "superseded upgrade PR", False),
     ],
 )
-def test_each_agent_fault_fails_its_check(playbook, fault: str, check_id: str, diagnosis: str,
+def test_each_agent_fault_fails_its_check(playbook, fault_row, fault: str, check_id: str, diagnosis: str,
                                           isolated: bool) -> None:
     run = playbook(faults=[fault], only=[check_id, "V9"], isolated=isolated)
-    assert run.rc != 0, f"{fault} went undetected:\n{run.stdout[-3000:]}"
-    result = run.check(check_id)
+    result = fault_row(fault, check_id, run)
     assert result["verdict"] == "FAIL", result
+    assert run.rc != 0, f"{fault} went undetected:\n{run.stdout[-3000:]}"
     assert diagnosis in result["diagnosis"], result["diagnosis"]

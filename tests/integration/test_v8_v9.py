@@ -40,11 +40,11 @@ def test_v8_v8a_v9_pass(playbook) -> None:
         ("cleanup-skips-cc-ci-pr", ["V6"], "V9", "cleanup left", True),
     ],
 )
-def test_each_fault_fails_its_check(playbook, fault, only, check_id, diagnosis, isolated) -> None:
+def test_each_fault_fails_its_check(playbook, fault_row, fault, only, check_id, diagnosis, isolated) -> None:
     run = playbook(faults=[fault], only=only + ["V9"], isolated=isolated)
-    assert run.rc != 0, f"{fault} went undetected:\n{run.stdout[-3000:]}"
-    result = run.check(check_id)
+    result = fault_row(fault, check_id, run)
     assert result["verdict"] == "FAIL", result
+    assert run.rc != 0, f"{fault} went undetected:\n{run.stdout[-3000:]}"
     assert diagnosis in result["diagnosis"], result["diagnosis"]
 
 
