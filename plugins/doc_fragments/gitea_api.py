@@ -51,6 +51,11 @@ options:
       - If not set, the environment variable E(CCCI_DRONE_TOKEN) is used.
     type: str
     required: true
+"""
+
+    # The cc-ci repository on Drone (coopcloud.cc_ci.gitea_api.ci_repo), for the modules that take it
+    CI_REPO = r"""
+options:
   ci_repo:
     description: The Drone repository the bridge triggers builds on (the cc-ci repo).
     type: str

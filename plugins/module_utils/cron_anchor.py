@@ -280,4 +280,4 @@ def next_fires(schedule: str, tz_name: str, after: datetime | None = None, count
     tz = zone(tz_name)
     start = (after or datetime.now(timezone.utc)).astimezone(tz)
     it = croniter(schedule, start)
-    return [it.get_next(datetime) for _ in range(count)]
+    return [it.get_next(datetime) for _i in range(count)]

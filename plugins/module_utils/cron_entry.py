@@ -307,7 +307,6 @@ class CrontabIO:
             os.unlink(tmp)
 
 
-
 def user_kwargs(user: str) -> dict:
     """``subprocess`` arguments that run a child as *user* (with its groups); {} for the current user."""
     try:

@@ -4,10 +4,19 @@
 from __future__ import annotations
 
 import re
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+try:
+    import yaml
+except ImportError:  # pragma: no cover - reported by the modules through missing_required_lib
+    yaml = None  # type: ignore[assignment]
+    HAS_YAML = False
+    YAML_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_YAML = True
+    YAML_IMPORT_ERROR = None
 
 VERSION_LABEL = re.compile(r"coop-cloud\.\$\{STACK_NAME\}\.version=(?P<version>[^\s\"']+)")
 SEMVER = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
@@ -27,7 +36,7 @@ def images(compose_text: str) -> list[Image]:
         ref = str((spec or {}).get("image") or "")
         if not ref or "@" in ref:
             continue  # abra cannot handle tag+digest references; nothing to compare there
-        name, _, tag = ref.rpartition(":")
+        name, _sep, tag = ref.rpartition(":")
         if not name or "/" in tag:
             name, tag = ref, "latest"
         found.append(Image(service, name, tag))
@@ -51,7 +60,7 @@ def same_major_releases(current: str, tags: list[str]) -> list[str]:
     now = semver(current)
     if now is None:
         return []
-    return [t for _, t in sorted((semver(t), t) for t in tags if semver(t) and semver(t)[0] == now[0])]
+    return [t for _key, t in sorted((semver(t), t) for t in tags if semver(t) and semver(t)[0] == now[0])]
 
 
 def newest_same_major(current: str, tags: list[str]) -> str | None:

@@ -27,7 +27,7 @@ class RegistryClient(ApiClient):
             token = self._anonymous_token(response.headers.get("WWW-Authenticate", ""))
             if token is None:
                 raise ApiError("GET", self.url(path), 401, "the registry wants credentials")
-            data, _ = self._get_with(path, token)
+            data, _status = self._get_with(path, token)
         else:
             data = self.decode(response)
         return list((data or {}).get("tags") or [])
@@ -36,7 +36,7 @@ class RegistryClient(ApiClient):
         fields = dict(_CHALLENGE.findall(challenge))
         if "realm" not in fields:
             return None
-        data, _ = self.get(fields["realm"], params={k: v for k, v in fields.items() if k != "realm"})
+        data, _status = self.get(fields["realm"], params={k: v for k, v in fields.items() if k != "realm"})
         return (data or {}).get("token") or (data or {}).get("access_token")
 
     def _get_with(self, path: str, token: str) -> tuple[Any, int]:

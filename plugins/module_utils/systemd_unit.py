@@ -187,7 +187,7 @@ def extract_words(value: str, relax: bool = False) -> list[str]:
 def _expand_specifiers(value: str, unit: str, user: str | None) -> str:
     name = os.path.basename(unit)
     stem = name.rsplit(".", 1)[0] if "." in name else name
-    prefix, _, instance = stem.partition("@")
+    prefix, _sep, instance = stem.partition("@")
 
     def home() -> str:
         try:
@@ -257,7 +257,7 @@ def parse_unit_text(text: str, unit: str = "unit", env: UnitEnv | None = None, w
             raise UnitError(f"{where} line {number}: {line!r} is not KEY=VALUE: {_FIX}")
         if section is None:
             raise UnitError(f"{where} line {number}: assignment outside any [section]: {_FIX}")
-        key, _, value = line.partition("=")
+        key, _sep, value = line.partition("=")
         key, value = key.strip(), value.strip()
         if section != "Service":
             continue

@@ -13,7 +13,7 @@ description:
   - C(SKIP) when O(skip) is given; C(FAIL) when O(error) is given or any expectation is false (the
     diagnosis joins the diagnoses of all unmet expectations); C(PASS) otherwise. A check with no
     expectation fails, so a check always asserts something.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   id:
     description: The check id.
@@ -53,6 +53,7 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The result is written in check mode too; it describes the run, not the box.
 """

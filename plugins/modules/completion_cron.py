@@ -29,7 +29,7 @@ description:
   - Values of variables whose name looks secret (C(TOKEN), C(SECRET), C(PASSWORD), C(KEY), C(AUTH),
     C(CREDENTIAL), or listed in O(secret_keys)) are written to the crontab but masked in the diff
     and in everything returned.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 requirements:
   - python-crontab
   - croniter
@@ -113,8 +113,10 @@ options:
     default: ccci-upgrade-all
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details: The diff is the crontab before and after, with secret values masked.
 notes:

@@ -22,7 +22,7 @@ description:
     daemon in another timezone, the job fired but the launcher failed, a session left busy.
   - A passed observation is recorded in O(state_file); later runs for the same T0 re-read the log
     lines it rests on and return the record (RV(cached=true)).
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   t0:
     description: T0, ISO 8601 with offset (RV(coopcloud.cc_ci.completion_cron#module:anchor.t0)).
@@ -80,6 +80,7 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: It only observes (the record in O(state_file) is not written in check mode).
 """
@@ -216,7 +217,7 @@ class Watch:
         self.entry_error = None
         io = cron_entry.CrontabIO(user=None if p["tabfile"] else self.user, tabfile=p["tabfile"])
         try:
-            self.env, _ = cron_entry.effective_env(io.read(), self.user, p["marker_id"])
+            self.env, _command = cron_entry.effective_env(io.read(), self.user, p["marker_id"])
         except cron_entry.CrontabError as exc:
             self.entry_error = f"{exc} ({io.where})"
         self.r = {"fired_at": None, "gap_seconds": None, "launcher_line": None, "launcher_rc": None,

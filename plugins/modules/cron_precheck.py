@@ -22,7 +22,7 @@ description:
   - A passed pre-check is recorded in O(state_file) under the entry's hash; a later run with the same
     entry returns that record (RV(cached=true)) without restarting the session, unless O(force=true).
     A busy (RUNNING) C(cc-ci-upgrader) session is never killed for a pre-check.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 requirements:
   - python-crontab
 options:
@@ -68,6 +68,7 @@ options:
     default: ccci-upgrade-all
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: partial
     details: In check mode nothing is run; RV(passed) is null.
 """

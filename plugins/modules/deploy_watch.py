@@ -15,7 +15,7 @@ description:
     moments they overlapped, and what was still deployed at the end.
   - This is how V8 sees, itself, that C(/upgrade-all) runs recipes one at a time with teardown in
     between, instead of trusting the skill's summary.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   state:
     description: Start or stop the watch.
@@ -40,7 +40,7 @@ options:
     type: int
     default: 7200
   docker_path:
-    description: The docker CLI. Default C(docker) on C(PATH) (O(env.PATH) first).
+    description: The docker CLI. Default C(docker) on C(PATH) (the C(PATH) key of O(env) first).
     type: path
   env:
     description: Environment for the docker CLI (e.g. C(PATH), C(DOCKER_HOST)).
@@ -48,6 +48,7 @@ options:
     default: {}
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: none
 """
 
@@ -135,7 +136,7 @@ def main() -> None:
         sample_forever(docker.stacks, p["path"], p["prefixes"], p["interval"], deadline)
 
     start_detached(run)
-    for _ in range(50):  # the sampler writes its pid and its first sample at once
+    for _attempt in range(50):  # the sampler writes its pid and its first sample at once
         if os.path.exists(pid_path):
             break
         time.sleep(0.05)

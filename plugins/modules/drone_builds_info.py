@@ -13,7 +13,7 @@ description:
     status, its created/started/finished times and the names of its failed steps.
   - This is how a check finds, cold, which build a PR head really got, rather than trusting a
     helper's C(BUILD=) line.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api.drone
 options:
@@ -46,6 +46,7 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only.
 """

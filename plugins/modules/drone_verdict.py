@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.gitea_api.drone
+  - coopcloud.cc_ci.gitea_api.ci_repo
 options:
   build:
     description: Build number on O(ci_repo). The PR and head SHA are taken from its params.

@@ -13,7 +13,7 @@ description:
   - Seeding a check writes only to a sandbox upstream or to scratch branches. Writing the default
     branch of a repository needs O(allow_default_branch=true), and the repositories in O(protect)
     (the mirrors and cc-ci) are refused on their default branch whatever that option says.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
 options:
@@ -51,9 +51,11 @@ options:
     type: path
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Nothing is committed in check mode; RV(changed_files) says what would be.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 """
 

@@ -10,7 +10,7 @@ version_added: 0.1.0
 description:
   - Resolves O(ref) (a branch, tag or SHA) to its full commit SHA first and reads the file there,
     because Gitea's C(raw?ref=) silently falls back to the default branch for a short or unknown ref.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
 options:
@@ -28,6 +28,7 @@ options:
     default: main
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only.
 """

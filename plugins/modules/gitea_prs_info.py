@@ -12,7 +12,7 @@ description:
   - With O(details=true) each PR also carries its changed files, its comments and the statuses of
     its head commit, so a check can read what an agent did without trusting what it said.
   - Also returns the repository's branches with their head SHAs when O(branches=true).
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
 options:
@@ -49,6 +49,7 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only.
 """

@@ -15,7 +15,7 @@ description:
   - Reads the state back and returns what is still open (a sweep whose C(remaining) is not empty
     did not clean up). Never merges anything; returns any PR of the run it finds merged.
   - Works after a killed run too, because the ledger is on disk and written before each creation.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
 options:
@@ -30,6 +30,7 @@ options:
     default: []
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: In check mode nothing is closed or deleted; the returns say what would be.
 """

@@ -28,6 +28,7 @@ author:
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.gitea_api.drone
+  - coopcloud.cc_ci.gitea_api.ci_repo
 options:
   repo:
     description: The recipe repository, C(owner/name).

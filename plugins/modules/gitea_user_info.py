@@ -10,7 +10,7 @@ version_added: 0.1.0
 description:
   - Reads C(GET /user) with the token, then C(GET /orgs/{org}/members/{login}) (204 member, 404 not).
   - The first call a run makes, so a wrong URL or a rejected token ends it with one clear line.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
 options:
@@ -19,6 +19,7 @@ options:
     type: str
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only.
 """

@@ -13,9 +13,11 @@ description:
     the same major version exists (the rule a safe upgrade follows).
   - Used by the checks to seed cases and to compare what C(/upgrade-all --dry-run) lists with what
     the check computes itself.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
+requirements:
+  - PyYAML
 options:
   repo:
     description: The recipe repository (C(owner/name)), usually the sandbox upstream.
@@ -31,6 +33,7 @@ options:
     default: https://registry-1.docker.io
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only.
 """
@@ -60,7 +63,7 @@ images:
     tag: {description: Current tag., type: str}
     newest: {description: Newest same-major tag (or null)., type: str}
     upgrade: {description: Whether newest is newer than tag., type: bool}
-    releases: {description: The registry's same-major release tags, oldest first., type: list, elements: str}
+    releases: {description: "The registry's same-major release tags, oldest first.", type: list, elements: str}
 version:
   description: The recipe version label in compose.yml.
   type: str
@@ -80,6 +83,8 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import gitea_argument_spec, gitea_from_module
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.recipe import (
+    HAS_YAML,
+    YAML_IMPORT_ERROR,
     images,
     newest_same_major,
     same_major_releases,
@@ -96,6 +101,8 @@ def main() -> None:
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_HTTPX:
         module.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
     p = module.params
     try:
         with gitea_from_module(module) as gitea, RegistryClient(p["registry_url"], timeout=p["timeout"]) as registry:

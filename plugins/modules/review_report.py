@@ -13,7 +13,7 @@ description:
   - Every check id appears in the reports; one that recorded nothing is reported C(SKIP) with the
     reason, never C(PASS).
   - Secrets given in O(redact) are replaced by C(********) in every file written.
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   report_dir:
     description: Folder holding C(checks/) and receiving the reports.
@@ -28,17 +28,17 @@ options:
     type: float
     required: true
   redact:
-    description: Secret values that must never appear in a report.
+    description: Secret values that must never appear in a report. Never logged.
     type: list
     elements: str
     default: []
-    no_log: true
   only:
     description: Report only these check ids (a run of one check); default all that were recorded.
     type: list
     elements: str
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The reports are written in check mode too.
 """

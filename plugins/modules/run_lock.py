@@ -14,7 +14,7 @@ description:
   - The holder is the C(ansible-playbook) process, so use it with O(owner_pid) set to the
     controller's playbook pid (the lookup C(env) of C(PPID) is not reliable; the playbooks pass
     the pid of the parent of the module process by default).
-author: coopcloud.cc_ci developers
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   path:
     description: The lock file.
@@ -35,6 +35,7 @@ options:
     default: verify-phase5
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The lock is taken in check mode too, so two check runs do not overlap either.
 """
