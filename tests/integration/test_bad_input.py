@@ -1,0 +1,43 @@
+"""Bad input ends the run with one clear line naming the fix, and loses nothing."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import BIN, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _fatal_lines(stdout: str) -> list[str]:
+    return [line.strip() for line in stdout.splitlines() if line.strip().startswith("msg:")]
+
+
+def test_wrong_gitea_url(playbook) -> None:
+    run = playbook(only=["V1"], extra={"ccci_gitea_url": "http://127.0.0.1:9"})
+    assert run.rc != 0
+    assert any("GET http://127.0.0.1:9/api/v1/user: cannot connect" in line and "check the URL" in line
+               for line in _fatal_lines(run.stdout)), run.stdout[-2000:]
+
+
+def test_rejected_token(playbook) -> None:
+    run = playbook(only=["V1"], extra={"ccci_gitea_token": "not-a-token"})
+    assert run.rc != 0
+    assert any("HTTP 401" in line and "check ccci_gitea_token" in line for line in _fatal_lines(run.stdout))
+    assert "not-a-token" not in run.stdout
+
+
+def test_unknown_pr(playbook, lab_dir) -> None:
+    playbook(only=["V1"])  # the lab is up
+    lab = json.loads((lab_dir / "lab.json").read_text())
+    args = {"gitea_url": lab["gitea_url"], "gitea_token": lab["tokens"]["bot"],
+            "repo": "recipe-maintainers/custom-html-tiny", "number": 99999}
+    proc = subprocess.run([str(BIN / "ansible"), "localhost", "-m", "coopcloud.cc_ci.gitea_pr_info",
+                           "-a", json.dumps(args)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1"))
+    assert proc.returncode != 0
+    assert "HTTP 404" in proc.stdout and "no PR #99999 in recipe-maintainers/custom-html-tiny" in proc.stdout
+    assert lab["tokens"]["bot"] not in proc.stdout
