@@ -43,11 +43,13 @@ def ordered(results: dict[str, CheckResult], ids: list[str] | tuple[str, ...] = 
     return [results.get(cid) or CheckResult(cid, "SKIP", 0.0, {}, NOT_RUN) for cid in CHECK_IDS if cid in ids]
 
 
-def to_json(target: str, started: float, finished: float, checks: list[CheckResult]) -> dict[str, Any]:
+def to_json(target: str, started: float, finished: float, checks: list[CheckResult],
+            error: str | None = None) -> dict[str, Any]:
     return {
         "target": target,
         "started": _iso(started),
         "finished": _iso(finished),
+        "error": error,
         "checks": [
             {"id": c.id, "verdict": c.verdict, "seconds": c.seconds, "evidence": c.evidence,
              "diagnosis": c.diagnosis}
@@ -84,16 +86,21 @@ def _scalar(value: Any) -> str:
     return f"`{text}`" if "\n" not in text and len(text) < 200 else text.replace("\n", " ⏎ ")
 
 
-def to_markdown(target: str, started: float, finished: float, checks: list[CheckResult]) -> str:
+def to_markdown(target: str, started: float, finished: float, checks: list[CheckResult],
+                error: str | None = None) -> str:
     failed = [c.id for c in checks if c.verdict == "FAIL"]
     skipped = [c.id for c in checks if c.verdict == "SKIP"]
-    overall = "FAIL" if failed else ("PASS with SKIPs" if skipped else "PASS")
+    overall = "FAIL" if failed or error else ("PASS with SKIPs" if skipped else "PASS")
     out = [
         "# REVIEW-5 — Phase 5 cold verification of the upgrade flow",
         "",
         f"- Target: `{target}`",
         f"- Started: {_iso(started)} — finished: {_iso(finished)} ({finished - started:.0f} s)",
         f"- Overall: **{overall}**" + (f" (failed: {', '.join(failed)})" if failed else ""),
+    ]
+    if error:
+        out.append(f"- The run stopped early: {error}")
+    out += [
         "",
         "| Check | What | Verdict | Seconds |",
         "|---|---|---|---|",
@@ -126,11 +133,11 @@ def to_junit(checks: list[CheckResult]) -> str:
 
 def write_all(report_dir: str, target: str, started: float, finished: float,
               results: dict[str, CheckResult], secrets: list[str],
-              ids: list[str] | tuple[str, ...] = CHECK_IDS) -> dict[str, str]:
+              ids: list[str] | tuple[str, ...] = CHECK_IDS, error: str | None = None) -> dict[str, str]:
     checks = ordered(results, ids)
     files = {
-        "REVIEW-5.md": to_markdown(target, started, finished, checks),
-        "report.json": json.dumps(to_json(target, started, finished, checks), indent=2, default=str) + "\n",
+        "REVIEW-5.md": to_markdown(target, started, finished, checks, error),
+        "report.json": json.dumps(to_json(target, started, finished, checks, error), indent=2, default=str) + "\n",
         "junit.xml": to_junit(checks),
     }
     paths = {}

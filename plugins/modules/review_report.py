@@ -32,6 +32,9 @@ options:
     type: list
     elements: str
     default: []
+  error:
+    description: What stopped the run early, if anything; the report says so and is overall FAIL.
+    type: str
   only:
     description: Report only these check ids (a run of one check); default all that were recorded.
     type: list
@@ -84,6 +87,7 @@ def main() -> None:
             started=dict(type="float", required=True),
             redact=dict(type="list", elements="str", default=[], no_log=True),
             only=dict(type="list", elements="str"),
+            error=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -92,7 +96,7 @@ def main() -> None:
     # Results older than this run are leftovers of an earlier run: they must not count now.
     results = {cid: r for cid, r in results.items() if r.recorded >= p["started"]}
     ids = [cid for cid in CHECK_IDS if not p["only"] or cid in p["only"]]
-    paths = write_all(p["report_dir"], p["target"], p["started"], time.time(), results, p["redact"], ids)
+    paths = write_all(p["report_dir"], p["target"], p["started"], time.time(), results, p["redact"], ids, p["error"])
     checks = ordered(results, ids)
     module.exit_json(
         changed=False,

@@ -67,3 +67,12 @@ def test_report_of_some_checks_only(tmp_path) -> None:
     paths = report.write_all(str(tmp_path), "box", 0.0, 1.0, results, [], ["V1"])
     data = json.loads(open(paths["report.json"]).read())
     assert [c["id"] for c in data["checks"]] == ["V1"] and data["target"] == "box"
+
+
+def test_a_run_stopped_early_is_overall_fail_with_its_reason(tmp_path) -> None:
+    paths = report.write_all(str(tmp_path), "lab", 0.0, 1.0, {}, ["sekrit-token"], ["V1"],
+                             error="GET http://g/api/v1/user: HTTP 401 (token sekrit-token rejected)")
+    review = open(paths["REVIEW-5.md"]).read()
+    assert "Overall: **FAIL**" in review and "stopped early: GET http://g/api/v1/user: HTTP 401" in review
+    assert "sekrit-token" not in review
+    assert json.loads(open(paths["report.json"]).read())["error"].startswith("GET http://g")
