@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import re
 import shutil
 import signal
 import subprocess
@@ -62,7 +61,7 @@ def _crontab(user: str = "root") -> str:
 def _module(name: str, args: dict) -> dict:
     """Run one module of the collection through `ansible localhost -m ... -o` and return its result."""
     proc = subprocess.run([str(BIN / "ansible"), "localhost", "-o", "-m", f"coopcloud.cc_ci.{name}",
-                           "-a", json.dumps(args)], cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
+                           "-a", json.dumps(args)], check=False, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600)
     line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("localhost | ")), "")
     assert " => " in line, proc.stdout + proc.stderr
     head, body = line.split(" => ", 1)
@@ -82,7 +81,7 @@ def cron_daemon():
     started = None
     if not pids:
         subprocess.run(["env", f"TZ={DAEMON_TZ}", binary], check=True)
-        for _ in range(50):
+        for _unused in range(50):
             pids = _cron_pids()
             if pids:
                 break
@@ -100,7 +99,7 @@ def cron_daemon():
 def lab(tmp_path_factory):
     state = tmp_path_factory.mktemp("cronlab")
     up = subprocess.run([sys.executable, "-m", "lab", "up", "--state", str(state), "--faults", "",
-                         "--build-seconds", "1", "--poll-interval", "0.5"], cwd=ROOT, capture_output=True, text=True,
+                         "--build-seconds", "1", "--poll-interval", "0.5"], check=False, cwd=ROOT, capture_output=True, text=True,
                         timeout=120)
     assert up.returncode == 0, up.stderr
     yield json.loads((state / "lab.json").read_text())
@@ -129,7 +128,7 @@ def test_first_fire_observed_recorded_and_idempotent(cron_daemon, lab, home, tmp
     original = _crontab()
     cmd = [str(BIN / "ansible-playbook"), "playbooks/install-cron.yml", "-e", json.dumps(evars)]
     try:
-        first = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900)
+        first = subprocess.run(cmd, check=False, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900)
         assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
         result = json.loads((report / "checks" / "CRON.json").read_text())
         assert result["verdict"] == "PASS", result["diagnosis"]
@@ -158,7 +157,7 @@ def test_first_fire_observed_recorded_and_idempotent(cron_daemon, lab, home, tmp
         assert ev["schedule"] in memory and "[[cc-ci-upgrade-all-cron]]" in memory
 
         started = time.monotonic()
-        second = subprocess.run(cmd, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900)
+        second = subprocess.run(cmd, check=False, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900)
         seconds = time.monotonic() - started
         print(f"idempotent re-run: {seconds:.1f} s")
         assert second.returncode == 0, second.stdout[-4000:]
@@ -196,7 +195,7 @@ def test_unit_files_reach_the_crontab(name, tmp_path):
     sys.path.insert(0, str(ROOT / ".collections"))
     from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_entry
 
-    env, _ = cron_entry.effective_env(written, "root")
+    env, _unused = cron_entry.effective_env(written, "root")
     for key, value in want.items():
         assert env[key] == value, (key, written)
 

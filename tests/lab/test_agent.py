@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from test_helpers import BIN, HTML, TINY, Gitea, box_env, gitea, lab  # noqa: F401 - fixtures
+from test_helpers import BIN, HTML, TINY, Gitea, box_env, gitea, lab  # pytest fixtures  # noqa: F401  # pylint: disable=unused-import
 
 from lab.config import LabConfig
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 
 def claude(env: dict[str, str], *args: str, **more: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "claude"), *args], env={**env, **more}, capture_output=True, text=True,
+    return subprocess.run([str(BIN / "claude"), *args], check=False, env={**env, **more}, capture_output=True, text=True,
                           timeout=300)
 
 
@@ -149,7 +149,7 @@ def test_stale_test_default_then_with_tests(lab: LabConfig, box_env: dict[str, s
 
 
 def test_reconcile_closes_merged_upstream_and_superseded(lab: LabConfig, box_env: dict[str, str],
-                                                          clean: Gitea) -> None:
+                                                         clean: Gitea) -> None:
     mirror, upstream = f"{lab.mirror_org}/{TINY}", f"{lab.upstream_org}/{TINY}"
     note = {"README.md": lambda t: t + "\nA line that upstream merged.\n"}
     merged = clean.open_pr(mirror, "docs/merged-upstream", note)
@@ -191,7 +191,7 @@ def test_upgrade_all_sequential_with_teardown_and_summary(lab: LabConfig, box_en
     assert len(runs) == 2 and runs[0]["params"]["RECIPE"] == TINY and runs[1]["params"]["RECIPE"] == HTML
     assert runs[0]["finished"] <= runs[1]["created"]
     assert not clean.pulls(lab.ci_repo)
-    abra = subprocess.run([str(BIN / "abra"), "app", "ls", "-m"], env=box_env, capture_output=True, text=True)
+    abra = subprocess.run([str(BIN / "abra"), "app", "ls", "-m"], check=False, env=box_env, capture_output=True, text=True)
     apps = [a for s in json.loads(abra.stdout or "{}").values() for a in s.get("apps") or []]
     assert not [a for a in apps if a.get("recipe") in lab.sandbox_recipes]
 

@@ -149,7 +149,7 @@ class FakeBox:
             kids: dict[str, str] = {}
             for p in tree:
                 if p.startswith(prefix):
-                    head, _, tail = p[len(prefix):].partition("/")
+                    head, _unused, tail = p[len(prefix):].partition("/")
                     kids[head] = "dir" if tail else "file"
             if not kids:
                 return 404, {"message": "object does not exist"}
@@ -320,7 +320,7 @@ def test_quick_skips_upgrade_and_backup(drone: DroneService, heads: dict[str, st
 
 def test_list_restart_cancel(drone: DroneService, heads: dict[str, str]) -> None:
     c = api(drone)
-    for number in [trigger(drone, RECIPE="orphan", REPO="recipe-maintainers/orphan")["number"] for _ in range(4)]:
+    for number in [trigger(drone, RECIPE="orphan", REPO="recipe-maintainers/orphan")["number"] for _unused in range(4)]:
         wait(drone, number)
     builds = c.get(f"/api/repos/{CI}/builds", params={"per_page": 1000}).json()
     numbers = [b["number"] for b in builds]

@@ -230,7 +230,7 @@ def test_statuses_and_combined(bot: httpx.Client, outsider: httpx.Client) -> Non
     combined = bot.get(f"/repos/{TINY}/commits/{sha}/status").json()
     assert (combined["state"], combined["total_count"], combined["statuses"]) == ("", 0, [])
     r = bot.post(f"/repos/{TINY}/statuses/{sha}", json={"state": "pending", "context": "cc-ci/testme",
-                                                         "target_url": "http://drone/x/1", "description": "d"})
+                                                        "target_url": "http://drone/x/1", "description": "d"})
     assert r.status_code == 201
     st = r.json()
     assert st["status"] == "pending" and "state" not in st and st["context"] == "cc-ci/testme"

@@ -37,7 +37,7 @@ def _start_lab(tmp: Path) -> tuple[LabConfig, bool]:
     state = tmp / "lab"
     proc = subprocess.run([sys.executable, "-m", "lab", "up", "--state", str(state), "--fresh",
                            "--build-seconds", "1", "--poll-interval", "0.3"],
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+                          check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     return LabConfig.load(state), True
 
@@ -57,7 +57,7 @@ def lab(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     cfg, mine = _start_lab(tmp_path_factory.mktemp("helpers"))
     yield cfg
     if mine:
-        subprocess.run([sys.executable, "-m", "lab", "down", "--state", cfg.state_dir], cwd=REPO_ROOT,
+        subprocess.run([sys.executable, "-m", "lab", "down", "--state", cfg.state_dir], check=False, cwd=REPO_ROOT,
                        capture_output=True, timeout=60)
 
 
@@ -169,7 +169,7 @@ def gitea(lab: LabConfig) -> Iterator[Gitea]:
 
 
 def run(script: str, *args: str, env: dict[str, str], **more: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / script), *args], env={**env, **more}, capture_output=True, text=True,
+    return subprocess.run([str(BIN / script), *args], check=False, env={**env, **more}, capture_output=True, text=True,
                           timeout=120)
 
 

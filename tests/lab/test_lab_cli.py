@@ -18,7 +18,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def lab_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=REPO_ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "lab", *args], check=False, cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -45,7 +45,7 @@ def test_box_layout(lab_state: LabConfig) -> None:
     assert os.readlink(root / "cc-ci-plan/launch-upgrader.sh").endswith("lab/bin/launch-upgrader.sh")
     # The loops' protected clone is a real clone of cc-ci over the lab's git HTTP.
     clone = Path(lab_state.protected_clones[0])
-    head = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    head = subprocess.run(["git", "-C", str(clone), "rev-parse", "HEAD"], check=False, capture_output=True, text=True).stdout.strip()
     main = httpx.get(f"{lab_state.gitea_url}/api/v1/repos/{lab_state.ci_repo}/branches/main").json()["commit"]["id"]
     assert head == main
     assert (clone / "tests/custom-html/test_version_header.json").is_file()
@@ -106,7 +106,7 @@ def test_up_down_cycle(tmp_path: Path) -> None:
         assert not os.path.exists(f"/proc/{restarted.pid}") or b"serve" not in Path(
             f"/proc/{restarted.pid}/cmdline").read_bytes()
         if tmux:
-            ls = subprocess.run([tmux, "ls"], env=env, capture_output=True, text=True)
+            ls = subprocess.run([tmux, "ls"], check=False, env=env, capture_output=True, text=True)
             assert "cc-ci-upgrader" not in ls.stdout
         assert lab_cli("down", "--state", str(state)).returncode == 0  # idempotent
 

@@ -42,7 +42,7 @@ class Box:
                         CCCI_LAB_FAULTS="", FAKE_RELEASE=str(self.release), FAKE_MODE="quick")
 
     def run(self, *args: str, **env: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(LAUNCHER), *args], env={**self.env, **env}, capture_output=True, text=True,
+        return subprocess.run([str(LAUNCHER), *args], check=False, env={**self.env, **env}, capture_output=True, text=True,
                               timeout=60)
 
     def status(self, **env: str) -> str:
@@ -63,19 +63,19 @@ class Box:
         raise AssertionError(f"status stayed {got!r}, wanted {want!r}")
 
     def pane(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", "=cc-ci-upgrader:"], env=self.env,
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", "=cc-ci-upgrader:"], check=False, env=self.env,
                               capture_output=True, text=True).stdout
 
     def pane_pid(self) -> str:
         return subprocess.run(["tmux", "display-message", "-p", "-t", "=cc-ci-upgrader:", "#{pane_pid}"],
-                              env=self.env, capture_output=True, text=True).stdout.strip()
+                              check=False, env=self.env, capture_output=True, text=True).stdout.strip()
 
     def log(self) -> list[str]:
         path = self.root / ".cc-ci-logs" / "upgrades" / "launcher.log"
         return [line.split(" ", 1)[1] for line in path.read_text().splitlines()] if path.exists() else []
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-server"], env=self.env, capture_output=True)
+        subprocess.run(["tmux", "kill-server"], check=False, env=self.env, capture_output=True)
         shutil.rmtree(self.tmux, ignore_errors=True)
 
 
@@ -150,7 +150,7 @@ def test_wedged_is_detected_and_replaced(box: Box) -> None:
 def test_stop_kills_the_agent(box: Box) -> None:
     assert box.run("start", FAKE_MODE="hang").returncode == 0
     agent = subprocess.run(["tmux", "show-options", "-qv", "-t", "=cc-ci-upgrader:", "@ccci_agent_pid"],
-                           env=box.env, capture_output=True, text=True).stdout.strip()
+                           check=False, env=box.env, capture_output=True, text=True).stdout.strip()
     assert agent.isdigit()
     assert box.run("stop").stdout.strip() == "cc-ci-upgrader stopped"
     assert box.status() == "stopped"

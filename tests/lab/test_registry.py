@@ -23,7 +23,7 @@ def reg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client
 
 
 def test_base_and_tags(reg: tuple[httpx.Client, LabConfig]) -> None:
-    c, _ = reg
+    c, _unused = reg
     assert c.get("/v2/").status_code == 200
     tags = c.get("/v2/joseluisq/static-web-server/tags/list").json()
     assert tags == {"name": "joseluisq/static-web-server", "tags": ["2.36.0", "2.37.0", "2.38.0", "2.39.0"]}
@@ -34,7 +34,7 @@ def test_base_and_tags(reg: tuple[httpx.Client, LabConfig]) -> None:
 
 
 def test_manifests(reg: tuple[httpx.Client, LabConfig]) -> None:
-    c, _ = reg
+    c, _unused = reg
     r = c.get("/v2/joseluisq/static-web-server/manifests/2.38.0")
     assert r.status_code == 200 and r.json()["schemaVersion"] == 2
     digest = r.headers["Docker-Content-Digest"]
@@ -46,7 +46,7 @@ def test_manifests(reg: tuple[httpx.Client, LabConfig]) -> None:
 
 
 def test_behaviour_and_changes(reg: tuple[httpx.Client, LabConfig]) -> None:
-    c, _ = reg
+    c, _unused = reg
     sws = c.get("/lab/v1/images/joseluisq/static-web-server/2.39.0").json()
     assert sws["behaviour"] == {"health_path": "/health", "serves_index": True} and sws["changes"] == {}
     old = c.get("/lab/v1/images/nginx/1.26.2").json()
@@ -71,5 +71,5 @@ def test_state_overlay_adds_tags(reg: tuple[httpx.Client, LabConfig]) -> None:
 
 
 def test_read_only(reg: tuple[httpx.Client, LabConfig]) -> None:
-    c, _ = reg
+    c, _unused = reg
     assert c.put("/v2/nginx/manifests/1.0", content=b"{}").status_code == 405

@@ -156,7 +156,7 @@ class FakeForge:
         if repo not in self.repos:
             return httpx.Response(404, json={"message": "The target couldn't be found."})
         r = self.repos[repo]
-        writer = user in self.members.get(repo.split("/")[0], ())
+        writer = user in self.members.get(repo.split("/", maxsplit=1)[0], ())
         if rest == "":
             return httpx.Response(200, json={"full_name": repo, "default_branch": r["default_branch"], "mirror": False})
         if rest == "/branches" and method == "POST":
@@ -338,7 +338,7 @@ class FakeClock:
         self.forge.now += max(0.0, seconds)
         due = [e for e in self.events if e[0] <= self.forge.now]
         self.events = [e for e in self.events if e[0] > self.forge.now]
-        for _, action in sorted(due, key=lambda e: e[0]):
+        for _unused, action in sorted(due, key=lambda e: e[0]):
             action()
 
     def at(self, when: float, action: Any) -> None:

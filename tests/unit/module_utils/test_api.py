@@ -71,17 +71,17 @@ def test_post_is_not_retried_when_the_server_may_have_acted():
 
 def test_post_is_retried_when_it_never_reached_the_server():
     handler, calls = counting([httpx.ConnectError("refused"), httpx.Response(201, json={"id": 1})])
-    c, _ = client(handler)
+    c, _unused = client(handler)
     assert c.post("/comments", {"body": "x"}, accept=(201,)) == ({"id": 1}, 201)
     assert len(calls) == 2
 
 
 def test_read_timeout_retried_for_get_only():
     handler, calls = counting([httpx.ReadTimeout("slow"), httpx.Response(200, json=[])])
-    c, _ = client(handler)
+    c, _unused = client(handler)
     assert c.get("/x") == ([], 200)
     handler, calls = counting([httpx.ReadTimeout("slow")])
-    c, _ = client(handler)
+    c, _unused = client(handler)
     with pytest.raises(ApiError) as err:
         c.patch("/x", {"a": 1})
     assert len(calls) == 1
@@ -89,8 +89,8 @@ def test_read_timeout_retried_for_get_only():
 
 
 def test_401_is_one_line_with_a_hint_and_no_token():
-    handler, _ = counting([httpx.Response(401, json={"message": "user does not exist", "url": "x"})])
-    c, _ = client(handler)
+    handler, _unused = counting([httpx.Response(401, json={"message": "user does not exist", "url": "x"})])
+    c, _unused = client(handler)
     with pytest.raises(ApiError) as err:
         c.get("/user")
     text = str(err.value)
@@ -99,33 +99,33 @@ def test_401_is_one_line_with_a_hint_and_no_token():
 
 
 def test_404_uses_the_callers_hint():
-    handler, _ = counting([httpx.Response(404, json={"message": "pull request does not exist"})])
-    c, _ = client(handler)
+    handler, _unused = counting([httpx.Response(404, json={"message": "pull request does not exist"})])
+    c, _unused = client(handler)
     with pytest.raises(ApiError) as err:
         c.get("/repos/o/r/pulls/99", not_found="no PR #99 in o/r")
     assert str(err.value) == f"GET {BASE}/repos/o/r/pulls/99: HTTP 404: pull request does not exist (no PR #99 in o/r)"
 
 
 def test_non_json_error_body_becomes_a_short_excerpt():
-    handler, _ = counting([httpx.Response(404, text="<html><body>Not Found</body></html>")])
-    c, _ = client(handler)
+    handler, _unused = counting([httpx.Response(404, text="<html><body>Not Found</body></html>")])
+    c, _unused = client(handler)
     with pytest.raises(ApiError) as err:
         c.get("/nope")
     assert "unexpected HTML page (is this the API base URL?)" in str(err.value)
     long_body = "x" * 5000
-    handler, _ = counting([httpx.Response(400, text=long_body)])
-    c, _ = client(handler)
+    handler, _unused = counting([httpx.Response(400, text=long_body)])
+    c, _unused = client(handler)
     with pytest.raises(ApiError) as err:
         c.get("/bad")
     assert len(str(err.value)) < 200
 
 
 def test_accepted_codes_return_data_and_status():
-    handler, _ = counting([httpx.Response(404, json={"message": "nope"})])
-    c, _ = client(handler)
+    handler, _unused = counting([httpx.Response(404, json={"message": "nope"})])
+    c, _unused = client(handler)
     assert c.get("/orgs/o/members/u", accept=(204, 404)) == ({"message": "nope"}, 404)
-    handler, _ = counting([httpx.Response(204)])
-    c, _ = client(handler)
+    handler, _unused = counting([httpx.Response(204)])
+    c, _unused = client(handler)
     assert c.get("/orgs/o/members/u", accept=(204, 404)) == (None, 204)
 
 
@@ -136,7 +136,7 @@ def test_auth_header_and_redaction():
         seen.append(request.headers["Authorization"])
         return httpx.Response(200, json={})
 
-    c, _ = client(handler)
+    c, _unused = client(handler)
     c.get("/x")
     assert seen == ["token s3cret-token"]
     assert redact_url("http://u:p@h:3000/a?access_token=abc&page=2") == "http://h:3000/a?access_token=***&page=2"
@@ -151,7 +151,7 @@ def test_pagination_stops_on_short_page_and_caps_limit():
         asked.append((page, limit))
         return httpx.Response(200, json=items[(page - 1) * limit: page * limit])
 
-    c, _ = client(handler)
+    c, _unused = client(handler)
     assert c.paginate("/list", limit=500) == items
     assert asked == [(1, 50), (2, 50), (3, 50)]
 
@@ -165,7 +165,7 @@ def test_pagination_stops_at_total_count():
         asked.append(page)
         return httpx.Response(200, json=items[(page - 1) * limit: page * limit], headers={"X-Total-Count": "100"})
 
-    c, _ = client(handler)
+    c, _unused = client(handler)
     assert len(c.paginate("/list")) == 100
     assert asked == [1, 2]
 

@@ -141,7 +141,7 @@ def test_wait_for_build_uses_drone_history(monkeypatch):
     forge = FakeForge()
     clock = FakeClock(forge)
     monkeypatch.setattr(drone_mu, "time", clock)
-    for _ in range(3):
+    for _unused in range(3):
         forge.add_build({"RECIPE": "x"}, status="success", started=forge.now, finished=forge.now + 45)
     b = forge.add_build({"RECIPE": "x"}, status="running", started=forge.now)
 

@@ -48,7 +48,7 @@ def test_check_mode_writes_nothing(forge, monkeypatch):
     result = run_module(gitea_pr.main, present(), forge, monkeypatch, check_mode=True)
     assert result["changed"] and result["pr"] is None and result["files_changed"] == ["compose.yml"]
     assert "ccci/bump" not in forge.repos[REPO]["branches"] and forge.prs[REPO] == {}
-    assert not [m for m, _ in forge.log if m in ("POST", "PUT", "PATCH", "DELETE")]
+    assert not [m for m, _unused in forge.log if m in ("POST", "PUT", "PATCH", "DELETE")]
 
 
 def test_changed_file_on_existing_pr_is_committed_and_reported(forge, monkeypatch):
@@ -104,7 +104,7 @@ def test_merged_pr_fails_the_task(forge, monkeypatch):
 def test_refuses_to_commit_to_the_default_branch(forge, monkeypatch):
     result = run_module(gitea_pr.main, present(head="main", base="other"), forge, monkeypatch)
     assert result["failed"] and "refusing to commit" in result["msg"]
-    assert not [m for m, _ in forge.log if m in ("POST", "PUT")]
+    assert not [m for m, _unused in forge.log if m in ("POST", "PUT")]
 
 
 def test_unknown_pr_and_bad_token_fail_with_one_line(forge, monkeypatch):
