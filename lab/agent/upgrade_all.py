@@ -37,7 +37,8 @@ def candidates(cfg: AgentConfig) -> list[tuple[str, Upgrade]]:
 
 
 def teardown(cfg: AgentConfig) -> list[str]:
-    """`abra app ls -m`, then `abra app remove <domain> -f -n` for every leftover sandbox app."""
+    """`abra app ls -m`, then undeploy and `abra app remove <domain> -f -n` every leftover sandbox app
+    (abra refuses to remove an app that is still deployed)."""
     abra = shutil.which("abra")
     if not abra:
         say("teardown: abra not found on PATH; nothing checked")
@@ -54,6 +55,9 @@ def teardown(cfg: AgentConfig) -> list[str]:
         for app in (server or {}).get("apps") or []:
             if app.get("recipe") in cfg.sandbox_recipes:
                 domain = app.get("domain") or app.get("appName")
+                if app.get("status") == "deployed":
+                    down = subprocess.run([abra, "app", "undeploy", domain, "-n"], capture_output=True, text=True)
+                    say(f"teardown: abra app undeploy {domain} -n (exit {down.returncode})")
                 rm = subprocess.run([abra, "app", "remove", domain, "-f", "-n"], capture_output=True, text=True)
                 say(f"teardown: abra app remove {domain} -f -n (exit {rm.returncode})")
                 removed.append(domain)
