@@ -84,7 +84,7 @@ def rnd(x: float | None, n: int = 2) -> float | None:
 def lab_up(state: Path, build_seconds: float, poll_interval: float) -> dict[str, Any]:
     proc = subprocess.run([str(PY), "-m", "lab", "up", "--state", str(state), "--fresh", "--build-seconds",
                            str(build_seconds), "--poll-interval", str(poll_interval)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=180)
     if proc.returncode != 0:
         raise RuntimeError(f"lab up --state {state}: exit {proc.returncode}: {proc.stderr.strip()[-500:]}")
     return json.loads((state / "lab.json").read_text())
@@ -100,7 +100,7 @@ def playbook(name: str, evars: dict[str, Any], timeout: float, log_path: Path) -
     cmd = [str(BIN / "ansible-playbook"), f"playbooks/{name}", "-e", json.dumps(evars)]
     started = time.monotonic()
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, check=False, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=timeout)
         rc, out = proc.returncode, proc.stdout + proc.stderr
     except subprocess.TimeoutExpired as exc:
         rc = -1
@@ -247,7 +247,7 @@ def measure_reruns(args: argparse.Namespace, work: Path, state: Path) -> dict[st
 
     evars = dict(base, ccci_report_dir=str(work / "report-v1"), ccci_only=["V1"])
     log("re-run: verify-phase5.yml with ccci_only [V1]")
-    rc, wall, _ = playbook("verify-phase5.yml", evars, args.run_timeout, work / "v1.log")
+    rc, wall, _unused = playbook("verify-phase5.yml", evars, args.run_timeout, work / "v1.log")
     verdict = None
     try:
         verdict = next(c["verdict"] for c in json.loads((work / "report-v1" / "report.json").read_text())["checks"]
@@ -274,15 +274,15 @@ class Lane:
     def open(self) -> None:
         self.gitea.put_file(self.repo, f"bench-{self.index}-0.txt", "latency benchmark\n", "bench: scratch",
                             branch=self.base, new_branch=self.branch)
-        self.pr, _ = self.gitea.create_pr(self.repo, self.branch, self.base, f"bench: latency lane {self.index}",
-                                          "cc-ci benchmark scratch PR; closed by the benchmark, never merged")
+        self.pr, _unused = self.gitea.create_pr(self.repo, self.branch, self.base, f"bench: latency lane {self.index}",
+                                                "cc-ci benchmark scratch PR; closed by the benchmark, never merged")
 
     def new_head(self) -> str:
         self.commits += 1
         data = self.gitea.put_file(self.repo, f"bench-{self.index}-{self.commits}.txt", f"{time.time()}\n",
                                    f"bench: wait {self.commits}", branch=self.branch)
         sha = ((data or {}).get("commit") or {}).get("sha")
-        for _ in range(100):
+        for _unused in range(100):
             head = self.gitea.get_pr(self.repo, self.pr["number"])["head"]["sha"]
             if head == sha or (sha is None and head):
                 return head
@@ -346,7 +346,7 @@ def helper_wait(lab: dict[str, Any], pr: int, timeout: float) -> dict[str, Any]:
              GITEA_URL=lab["gitea_url"], GITEA_TOKEN=lab["tokens"]["bot"], MIRROR_ORG=lab["mirror_org"],
              CCCI_LAB_FAULTS="")
     start = time.time()
-    proc = subprocess.run(["bash", str(script), RECIPE, str(pr)], env=e, capture_output=True, text=True,
+    proc = subprocess.run(["bash", str(script), RECIPE, str(pr)], check=False, env=e, capture_output=True, text=True,
                           timeout=timeout + 60)
     end = time.time()
     verdict = next((ln.split("=", 1)[1] for ln in proc.stdout.splitlines() if ln.startswith("VERDICT=")), None)
@@ -527,7 +527,7 @@ def table(res: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--out", default=str(ROOT / "out" / "bench.json"))
     ap.add_argument("--build-seconds", type=float, default=3.0, help="lab build time for the full run (make run's)")
     ap.add_argument("--poll-interval", type=float, default=1.0, help="lab bridge poll for the full run")
