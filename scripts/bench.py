@@ -202,12 +202,31 @@ def measure_overhead(args: argparse.Namespace, work: Path, state: Path) -> dict[
         cron_note += ": no T0 / install time, no cron wait counted"
 
     waited = build_union + pickup + cron_wait
+
+    # where the time went, check by check (a check's window: recorded - seconds .. recorded)
+    per_check: dict[str, Any] = {}
+    for cid in checks:
+        try:
+            rec = json.loads((report / "checks" / f"{cid}.json").read_text())
+            end = float(rec["recorded"]) if isinstance(rec.get("recorded"), (int, float)) else iso_epoch(rec.get("recorded"))
+            secs = float(rec.get("seconds") or 0)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if not end:
+            continue
+        beg = end - secs
+        clip = [(max(a, beg), min(b, end)) for a, b in spans if b > beg and a < end]
+        n_fired = sum(1 for e in fired if beg <= float(e["time"]) <= end)
+        lab_wait = merged_seconds(clip) + n_fired * args.poll_interval + (cron_wait if cid == "CRON" else 0.0)
+        per_check[cid] = {"seconds": rnd(secs), "lab_wait": rnd(lab_wait), "rest": rnd(secs - lab_wait)}
+    outside = wall - sum(v["seconds"] for v in per_check.values())
     return {
         "wall_seconds": rnd(wall), "waited_seconds": rnd(waited),
         "overhead_seconds": rnd(wall - waited), "overhead_ratio": rnd(wall / waited, 3) if waited else None,
         "run_exit": rc,
         "verdicts": {k: v.get("verdict") for k, v in checks.items()},
-        "check_seconds": {k: v.get("seconds") for k, v in checks.items()},
+        "per_check": per_check,
+        "outside_checks_seconds": rnd(outside),
         "waited_parts": {
             "builds": len(ours), "build_seconds_sum": rnd(build_sum), "build_seconds_union": rnd(build_union),
             "bridge_fired": len(fired), "bridge_pickup_seconds": rnd(pickup),
@@ -295,9 +314,14 @@ class Lane:
         self.gitea.delete_branch(self.repo, self.branch)
 
 
-def trigger(lane: Lane, drone: DroneClient, ci_repo: str, timeout: float) -> tuple[str, int]:
-    """A new head, ``!testme`` as the bot, the Drone build the bridge started for it."""
+def trigger(lane: Lane, drone: DroneClient, ci_repo: str, timeout: float, settle: float) -> tuple[str, int]:
+    """A new head, ``!testme`` as the bot, the Drone build the bridge started for it.
+
+    ``settle`` (> one bridge poll) passes between the push and the comment: the bridge reads the PR
+    list (with its head) before the comments, so a comment posted right after a push can be fired at
+    the previous head (seen in a first run: the build came for the old SHA)."""
     sha = lane.new_head()
+    time.sleep(settle)
     lane.gitea.post_comment(lane.repo, lane.pr["number"], "!testme")
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -305,7 +329,10 @@ def trigger(lane: Lane, drone: DroneClient, ci_repo: str, timeout: float) -> tup
         if found:
             return sha, int(found[0]["number"])
         time.sleep(0.2)
-    raise RuntimeError(f"no Drone build for PR #{lane.pr['number']} @ {sha[:10]} within {timeout} s")
+    other = [(b.get("number"), str((b.get("params") or {}).get("REF", ""))[:10])
+             for b in drone.find_builds(ci_repo, {"PR": lane.pr["number"]}, per_page=50)[:3]]
+    raise RuntimeError(f"no Drone build for PR #{lane.pr['number']} @ {sha[:10]} within {timeout} s "
+                       f"(latest builds of the PR, number/REF: {other})")
 
 
 def baseline_poll(lab: dict[str, Any], repo: str, sha: str, timeout: float) -> dict[str, Any]:
@@ -354,7 +381,8 @@ def helper_wait(lab: dict[str, Any], pr: int, timeout: float) -> dict[str, Any]:
 
 
 def one_wait(lab: dict[str, Any], lane: Lane, drone_ro: DroneClient, args: argparse.Namespace) -> dict[str, Any]:
-    sha, number = trigger(lane, drone_ro, lab["ci_repo"], timeout=30 + 5 * args.latency_poll_interval)
+    sha, number = trigger(lane, drone_ro, lab["ci_repo"], timeout=30 + 5 * args.latency_poll_interval,
+                          settle=2 * args.latency_poll_interval + 0.5)
     timeout = args.latency_build_seconds * 3 + 120
     results: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -409,7 +437,8 @@ def measure_latency(args: argparse.Namespace, work: Path, state: Path) -> dict[s
         for lane in lanes:
             lane.open()
         # warm-up (not counted): one build, so the waiter has a duration history as it would on a box
-        sha, number = trigger(lanes[0], drone_ro, lab["ci_repo"], timeout=30 + 5 * args.latency_poll_interval)
+        sha, number = trigger(lanes[0], drone_ro, lab["ci_repo"], timeout=30 + 5 * args.latency_poll_interval,
+                              settle=2 * args.latency_poll_interval + 0.5)
         log(f"latency: warm-up build #{number}")
         wait_for_build(drone_ro, lab["ci_repo"], number, args.latency_build_seconds * 3 + 120)
         rounds = math.ceil(args.waits / args.lanes)
