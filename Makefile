@@ -38,7 +38,7 @@ clean:
 	rm -rf .lab out .collections tests/output .pytest_cache
 
 faults: bootstrap
-	$(PY) -m pytest -q -p no:cacheprovider tests/integration -k fault
+	$(PY) -m pytest -q -rf -p no:cacheprovider -n 2 tests/integration -m "not cron" -k fault
 
 bench: bootstrap
 	$(PY) scripts/bench.py

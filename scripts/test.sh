@@ -19,9 +19,12 @@ part() {
 }
 
 part unit "$BIN/python" -m pytest -q -p no:cacheprovider tests/unit
-part lab "$BIN/python" -m pytest -q -p no:cacheprovider tests/lab
-part integration "$BIN/python" -m pytest -q -p no:cacheprovider tests/integration -k "not fault"
-part faults "$BIN/python" -m pytest -q -p no:cacheprovider tests/integration -k fault
+part lab "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 tests/lab
+# Two workers, each with a lab of its own: most of a check's time is waiting on the lab.
+# The real-cron tests share the machine's crontab and daemon, so they run alone.
+part integration "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 tests/integration -m "not cron" -k "not fault"
+part cron "$BIN/python" -m pytest -q -rf -p no:cacheprovider tests/integration -m cron
+part faults "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 tests/integration -m "not cron" -k fault
 part docs scripts/docs.sh
 part lint scripts/lint.sh
 part sanity scripts/sanity.sh

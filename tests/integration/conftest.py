@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -68,32 +69,41 @@ def playbook(lab_dir, tmp_path_factory):
     return run
 
 
-# The fault matrix: every fault test adds a row; the table is printed at the end of the session
-# and written to out/faults.md (make faults).
-FAULT_ROWS: list[tuple[str, str, str, str, str]] = []
+# The fault matrix: every fault test adds a row (one file per xdist worker, so rows survive -n);
+# the table is printed at the end of the session and written to out/faults.md (make faults).
+ROWS_DIR = ROOT / "out" / ".fault-rows"
+
+
+def pytest_sessionstart(session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist)
+        shutil.rmtree(ROWS_DIR, ignore_errors=True)
+    ROWS_DIR.mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture
-def fault_row():
+def fault_row(request):
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+
     def add(fault: str, check_id: str, run: Run) -> dict:
         try:
             result = run.check(check_id)
         except (OSError, StopIteration, ValueError):
             result = {"verdict": "no report", "diagnosis": run.stdout[-300:]}
-        FAULT_ROWS.append((fault, check_id, "FAIL", result["verdict"], (result.get("diagnosis") or "")[:160]))
+        row = [fault, check_id, "FAIL", result["verdict"], (result.get("diagnosis") or "")[:160]]
+        with open(ROWS_DIR / f"{worker}.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
         return result
 
     return add
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if not FAULT_ROWS:
+    rows = sorted(json.loads(line) for path in ROWS_DIR.glob("*.jsonl") for line in path.read_text().splitlines())
+    if not rows:
         return
     lines = ["| fault | check | expected | got | diagnosis |", "|---|---|---|---|---|"]
-    lines += [f"| {f} | {c} | {e} | {g} | {d.replace('|', '/')} |" for f, c, e, g, d in sorted(FAULT_ROWS)]
+    lines += [f"| {f} | {c} | {e} | {g} | {d.replace('|', '/')} |" for f, c, e, g, d in rows]
     terminalreporter.write_sep("-", "fault matrix")
     for line in lines:
         terminalreporter.write_line(line)
-    out = ROOT / "out"
-    out.mkdir(exist_ok=True)
-    (out / "faults.md").write_text("\n".join(lines) + "\n")
+    (ROOT / "out" / "faults.md").write_text("\n".join(lines) + "\n")
