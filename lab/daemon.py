@@ -304,9 +304,11 @@ def _drop_cron_entries(state: Path) -> None:
         if proc.returncode == 0:
             lines = proc.stdout.splitlines()
             kept = _without_lab_blocks(lines, str(state))
-            if kept != lines:
+            if kept != lines and any(line.strip() for line in kept):
                 subprocess.run(["crontab", "-"], input="\n".join(kept) + "\n", text=True, capture_output=True,
                                check=False)
+            elif kept != lines:  # nothing of anyone else's left: no crontab at all, not a blank one
+                subprocess.run(["crontab", "-r"], capture_output=True, check=False)
     for pidfile in state.glob("srv/cc-ci/.cc-ci-logs/upgrades/*.daemon-pid"):
         try:
             os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
