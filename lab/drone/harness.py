@@ -107,8 +107,12 @@ class Harness:
             ("teardown", self.teardown),
         ]
         now = int(time.time())
+        began: list[bool] = []
 
         def start(b: dict) -> None:
+            if b["status"] != "pending":  # cancelled while its tests were being listed: stays killed
+                return
+            began.append(True)
             b.update(status="running", started=now)
             b["stages"] = [{
                 "id": b["id"], "repo_id": 1, "build_id": b["id"], "number": STAGE, "name": "harness",
@@ -121,6 +125,8 @@ class Harness:
             }]
 
         self.store.update(repo, number, start)
+        if not began:
+            return
         t0, total = time.time(), max(self.cfg.build_seconds, 0.0)
         failed = killed = False
         for index, (name, fn) in enumerate(steps, start=1):
