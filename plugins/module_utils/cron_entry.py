@@ -206,8 +206,8 @@ def splice(text: str, new_block: list[str] | None, marker_id: str = MARKER_ID) -
             kept.append(line)
     if insert_at is None and new_block is not None:
         kept.extend(new_block)
-    if not kept:
-        return ""
+    if not any(line.strip() for line in kept):
+        return ""  # only blank lines left: the crontab was ours alone, leave none behind
     return "\n".join(kept) + "\n"
 
 
