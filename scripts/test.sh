@@ -33,4 +33,6 @@ part molecule scripts/molecule.sh
 echo
 echo "make test summary:"
 for i in "${!names[@]}"; do printf '  %-12s %-20s %5s s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"; done
+ok=0; for r in "${results[@]}"; do [ "$r" = ok ] && ok=$((ok + 1)); done
+echo "parts: $ok passed, $(( ${#results[@]} - ok )) failed"
 exit $fail
