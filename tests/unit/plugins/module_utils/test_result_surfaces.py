@@ -4,7 +4,7 @@ from __future__ import annotations
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import result_surfaces as rs
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import GiteaClient
 
-from forge_fake import BOT, DRONE, GITEA, FakeBridge, FakeForge
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import BOT, DRONE, GITEA, FakeBridge, FakeForge
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 URL = f"{DRONE}/recipe-maintainers/cc-ci/12"
@@ -123,7 +123,7 @@ def test_read_surfaces_and_observe_trigger_against_the_fake():
     pr = forge.add_pr(REPO, "ccci/r")
     g = GiteaClient(GITEA, BOT, transport=forge.transport())
     from ansible_collections.coopcloud.cc_ci.plugins.module_utils.drone import DroneClient
-    from forge_fake import DRONE_TOKEN
+    from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import DRONE_TOKEN
     d = DroneClient(DRONE, DRONE_TOKEN, transport=forge.transport())
     posted = g.post_comment(REPO, pr["number"], "!testme")
     seen = rs.observe_trigger(g, d, repo=REPO, number=pr["number"], sha=pr["head"]["sha"],

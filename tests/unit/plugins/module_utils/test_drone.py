@@ -10,7 +10,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.drone import (
     BuildWaiter, DroneClient, build_seconds, is_terminal, params_match, verdict_of, wait_for_build,
 )
 
-from forge_fake import DRONE, DRONE_TOKEN, FakeClock, FakeForge
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import DRONE, DRONE_TOKEN, FakeClock, FakeForge
 
 CI = "recipe-maintainers/cc-ci"
 

@@ -9,9 +9,9 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.coopcloud.cc_ci.plugins.modules import abra_teardown
-from tests.unit.module_utils.test_abra import Fakes
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.test_abra import Fakes
 
-LAB_BIN = Path(__file__).resolve().parents[3] / "lab" / "bin"
+LAB_BIN = Path(__file__).resolve().parents[4] / "lab" / "bin"
 
 
 def run_module(args: dict, capsys) -> dict:

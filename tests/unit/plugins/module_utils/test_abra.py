@@ -234,7 +234,7 @@ def test_query(fakes):
     assert found[0].as_dict()["deployed"] is True and found[0].known
 
 
-LAB_BIN = Path(__file__).resolve().parents[3] / "lab" / "bin"
+LAB_BIN = Path(__file__).resolve().parents[4] / "lab" / "bin"
 
 
 @pytest.mark.skipif(not (LAB_BIN / "abra").exists() or not (LAB_BIN / "docker").exists(),

@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import OUTSIDER, FakeBridge, FakeClock, FakeForge, both_args, run_module
 
-from forge_fake import OUTSIDER, FakeBridge, FakeClock, FakeForge, both_args, run_module  # noqa: E402
-
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils import result_surfaces  # noqa: E402
-from ansible_collections.coopcloud.cc_ci.plugins.modules import gitea_testme  # noqa: E402
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import result_surfaces
+from ansible_collections.coopcloud.cc_ci.plugins.modules import gitea_testme
 
 REPO = "recipe-maintainers/custom-html"
 

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import OUTSIDER, FakeForge, gitea_args, run_module
 
-from forge_fake import OUTSIDER, FakeForge, gitea_args, run_module  # noqa: E402
-
-from ansible_collections.coopcloud.cc_ci.plugins.modules import gitea_pr, gitea_pr_info  # noqa: E402
+from ansible_collections.coopcloud.cc_ci.plugins.modules import gitea_pr, gitea_pr_info
 
 REPO = "recipe-maintainers/custom-html"
 BUMP = {"compose.yml": "image: nginx:1.27.3\n"}

@@ -14,7 +14,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.tmux import Tmux
 from ansible_collections.coopcloud.cc_ci.plugins.modules import upgrader_session
 
-LAUNCHER = Path(__file__).resolve().parents[3] / "lab" / "bin" / "launch-upgrader.sh"
+LAUNCHER = Path(__file__).resolve().parents[4] / "lab" / "bin" / "launch-upgrader.sh"
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed")
 
 

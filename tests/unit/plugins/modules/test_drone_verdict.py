@@ -1,17 +1,13 @@
 """drone_verdict: verdicts, both surfaces, agreement, timeouts."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import FakeBridge, FakeClock, FakeForge, both_args, run_module
 
-from forge_fake import FakeBridge, FakeClock, FakeForge, both_args, run_module  # noqa: E402
-
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils import drone as drone_mu  # noqa: E402
-from ansible_collections.coopcloud.cc_ci.plugins.modules import drone_verdict  # noqa: E402
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import drone as drone_mu
+from ansible_collections.coopcloud.cc_ci.plugins.modules import drone_verdict
 
 REPO = "recipe-maintainers/custom-html"
 
