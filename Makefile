@@ -1,5 +1,5 @@
 # make run   - the main job: verify-phase5.yml against the lab (exit non-zero when a check fails)
-# make test  - every test: unit, integration (against the lab), molecule, fault matrix, lint, sanity
+# make test  - every test: unit, integration (against the lab), molecule, mutant matrix, lint, sanity
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -10,7 +10,7 @@ LAB_FAULTS ?=
 REPORT_DIR ?= out
 EXTRA ?=
 
-.PHONY: bootstrap run test unit integration molecule faults lint sanity docs bench lab-up lab-down clean
+.PHONY: bootstrap run test unit integration molecule mutants lint sanity docs bench lab-up lab-down clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -37,8 +37,11 @@ clean:
 	-$(PY) -m lab down --state .lab 2>/dev/null
 	rm -rf .lab out .collections tests/output .pytest_cache
 
-faults: bootstrap
-	$(PY) -m pytest -q -rf -p no:cacheprovider -n 2 tests/integration -m "not cron" -k fault
+# The mutant catalogue (lab/mutants): each mutant against the checks it targets; the kill matrix
+# goes to out/mutants.md and out/mutants.json. MUTANTS='-k bridge' runs a part of it.
+MUTANTS ?=
+mutants: bootstrap
+	$(PY) -m pytest -q -rf -p no:cacheprovider -n 2 tests/integration/test_mutants.py $(MUTANTS)
 
 bench: bootstrap
 	$(PY) scripts/bench.py

@@ -7,41 +7,13 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from lab import faults as lab_faults
+
 LAB_DIR = Path(__file__).resolve().parent
 BIN_DIR = LAB_DIR / "bin"
 DATA_DIR = LAB_DIR / "data"
 
 SANDBOX_RECIPES = ["custom-html-tiny", "custom-html"]
-
-FAULTS = frozenset(
-    {
-        # issue 2: V1, V2
-        "bridge-accepts-outsiders",
-        "bridge-fires-on-prefix",
-        "bridge-no-status",
-        "bridge-not-polling-sandbox",
-        "helper-posts-twice",
-        "helper-posts-when-polling",
-        # issue 3: V3-V7
-        "agent-merges",
-        "agent-edits-tests-in-default",
-        "agent-exceeds-3-runs",
-        "agent-no-stale-comment",
-        "agent-skips-reconcile",
-        "agent-leaves-superseded-open",
-        "agent-testpr-on-main",
-        "agent-claims-success-on-red",
-        # issue 4: V8, V8a, V9
-        "upgradeall-parallel",
-        "upgradeall-with-tests",
-        "upgradeall-no-pr-list",
-        "launcher-kills-busy",
-        "launcher-keeps-wedged",
-        "teardown-leaves-volume",
-        "cleanup-skips-cc-ci-pr",
-    }
-)
-
 
 @dataclass
 class LabConfig:
@@ -74,10 +46,7 @@ class LabConfig:
     def new(cls, state_dir: str | os.PathLike[str], faults: list[str] | None = None,
             build_seconds: float = 3.0, poll_interval: float = 1.0) -> "LabConfig":
         state = Path(state_dir).resolve()
-        unknown = sorted(set(faults or []) - FAULTS)
-        if unknown:
-            raise ValueError(f"unknown lab fault(s): {', '.join(unknown)}; known: {', '.join(sorted(FAULTS))}")
-        cfg = cls(state_dir=str(state), faults=sorted(set(faults or [])),
+        cfg = cls(state_dir=str(state), faults=sorted(lab_faults.validate(faults or [])),
                   build_seconds=build_seconds, poll_interval=poll_interval)
         cfg.root = str(state / "srv" / "cc-ci")
         cfg.abra_dir = str(state / "abra")
@@ -94,7 +63,7 @@ class LabConfig:
         return Path(self.state_dir) / "lab.json"
 
     def has(self, fault: str) -> bool:
-        return fault in self.faults
+        return lab_faults.has(fault, configured=self.faults)
 
     def write(self) -> Path:
         tmp = self.path.with_suffix(".tmp")

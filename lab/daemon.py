@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Protocol
 
+from lab import faults as lab_faults
 from lab.config import LAB_DIR, LabConfig
 
 log = logging.getLogger("lab.daemon")
@@ -74,6 +75,7 @@ def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval
     (state / "lab.pid").write_text(str(cfg.pid))
     # Children (the harness, abra, tmux) find the lab the way the box scripts do.
     os.environ["CCCI_LAB_STATE"] = cfg.state_dir
+    os.environ[lab_faults.ENV] = ",".join(cfg.faults)  # what this lab runs with, whatever the caller had
     os.environ["ABRA_DIR"] = cfg.abra_dir
     os.environ["PATH"] = f"{cfg.bin_dir}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
 

@@ -47,11 +47,6 @@ def registry_url() -> str:
     return (os.environ.get("LAB_REGISTRY_URL") or _lab_json().get("registry_url") or "").rstrip("/")
 
 
-def faults() -> set[str]:
-    env = {f.strip() for f in os.environ.get("CCCI_LAB_FAULTS", "").split(",") if f.strip()}
-    return env | set(_lab_json().get("faults") or [])
-
-
 def stack_name(domain: str) -> str:
     return domain.replace(".", "_")
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lab import faults as lab_faults
+
 BIN_DIR = Path(__file__).resolve().parent.parent / "bin"
 
 
@@ -45,7 +47,7 @@ class AgentConfig:
     testme_max_wait: str = "1800"
 
     def has(self, fault: str) -> bool:
-        return fault in self.faults
+        return lab_faults.has(fault, configured=self.faults)
 
     @property
     def logs_dir(self) -> Path:
@@ -60,7 +62,7 @@ class AgentConfig:
         env = dict(os.environ)
         env.update(GITEA_URL=self.gitea_url, GITEA_TOKEN=self.token, MIRROR_ORG=self.mirror_org,
                    CI_REPO=self.ci_repo, DRONE_URL=self.drone_url, DRONE_TOKEN=self.drone_token,
-                   CCCI_LAB_FAULTS=",".join(self.faults))
+                   **{lab_faults.ENV: ",".join(self.faults)})
         env.setdefault("INTERVAL", self.testme_interval)
         env.setdefault("MAX_WAIT", self.testme_max_wait)
         return env
@@ -71,7 +73,7 @@ class AgentConfig:
         env = os.environ.get
         tokens = lab.get("tokens") or {}
         gitea_url = (env("GITEA_URL") or lab.get("gitea_url") or "").rstrip("/")
-        faults = _words(env("CCCI_LAB_FAULTS", "")) if "CCCI_LAB_FAULTS" in os.environ else list(lab.get("faults") or [])
+        faults = sorted(lab_faults.active())
         recipes = _words(env("UPGRADE_RECIPES", "")) or list(lab.get("sandbox_recipes") or [])
         interval, max_wait = "5", "1800"
         if lab:

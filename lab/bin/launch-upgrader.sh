@@ -51,8 +51,9 @@ if [ -z "${TMUX_TMPDIR:-}" ]; then
   TMUX_TMPDIR=$(lab_json 'd.get("tmux_tmpdir")')
   if [ -n "$TMUX_TMPDIR" ]; then mkdir -p "$TMUX_TMPDIR"; export TMUX_TMPDIR; else unset TMUX_TMPDIR; fi
 fi
-if [ -n "${CCCI_LAB_FAULTS+x}" ]; then FAULTS=$CCCI_LAB_FAULTS; else FAULTS=$(lab_json 'd.get("faults", [])'); fi
-fault() { [[ ",$FAULTS," == *",$1,"* ]]; }
+# Lab faults (mutants): the lab's _faults.sh defines `fault NAME`; a box has no such file.
+_faults_sh="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_faults.sh"
+if [ -r "$_faults_sh" ]; then . "$_faults_sh"; else fault() { false; }; fi
 WEDGE_SECONDS=${WEDGE_SECONDS:-900}
 [[ "$WEDGE_SECONDS" =~ ^[0-9]+$ ]] || die "WEDGE_SECONDS must be a whole number of seconds" 2
 LOG_DIR="$CCCI_ROOT/.cc-ci-logs/upgrades"

@@ -40,13 +40,14 @@ GITEA_URL=${GITEA_URL:-$(lab_json 'd.get("gitea_url")')}
 GITEA_TOKEN=${GITEA_TOKEN:-$(lab_json 'd.get("tokens", {}).get("bot")')}
 MIRROR_ORG=${MIRROR_ORG:-$(lab_json 'd.get("mirror_org")')}
 MIRROR_ORG=${MIRROR_ORG:-recipe-maintainers}
-if [ -n "${CCCI_LAB_FAULTS+x}" ]; then FAULTS=$CCCI_LAB_FAULTS; else FAULTS=$(lab_json 'd.get("faults", [])'); fi
+# Lab faults (mutants): the lab's _faults.sh defines `fault NAME`; a box has no such file.
+_faults_sh="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_faults.sh"
+if [ -r "$_faults_sh" ]; then . "$_faults_sh"; else fault() { false; }; fi
 [ -n "$GITEA_URL" ] || die "GITEA_URL is not set (and no \$CCCI_LAB_STATE/lab.json)"
 [ -n "$GITEA_TOKEN" ] || die "GITEA_TOKEN is not set (and no \$CCCI_LAB_STATE/lab.json)"
 GITEA_URL=${GITEA_URL%/}
 API="$GITEA_URL/api/v1"
 REPO="$MIRROR_ORG/$RECIPE"
-fault() { [[ ",$FAULTS," == *",$1,"* ]]; }
 
 # The token goes to curl through a private header file, never on the command line.
 TMP=$(mktemp -d) || die "mktemp failed"

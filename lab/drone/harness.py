@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from lab import faults as lab_faults
 from lab.config import BIN_DIR, LabConfig
 from lab.drone.gitea import GiteaError, GiteaReader
 from lab.drone.store import BuildStore
@@ -202,7 +203,7 @@ class Harness:
     def _abra(self, log: Callable[[str], None], *args: str) -> bool:
         bin_dir = Path(self.cfg.bin_dir) if (Path(self.cfg.bin_dir) / "abra").exists() else BIN_DIR
         env = {**os.environ, "ABRA_DIR": self.cfg.abra_dir, "LAB_REGISTRY_URL": self.cfg.registry_url,
-               "CCCI_LAB_STATE": self.cfg.state_dir, "CCCI_LAB_FAULTS": ",".join(self.cfg.faults)}
+               "CCCI_LAB_STATE": self.cfg.state_dir, lab_faults.ENV: ",".join(sorted(lab_faults.active(configured=self.cfg.faults)))}
         log("+ abra " + " ".join(args))
         proc = subprocess.run([sys.executable, str(bin_dir / "abra"), *args], env=env, text=True,
                               capture_output=True, timeout=120)

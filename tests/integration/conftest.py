@@ -69,9 +69,11 @@ def playbook(lab_dir, tmp_path_factory):
     return run
 
 
-# The fault matrix: every fault test adds a row (one file per xdist worker, so rows survive -n);
-# the table is printed at the end of the session and written to out/faults.md (make faults).
-ROWS_DIR = ROOT / "out" / ".fault-rows"
+# The kill matrix of the mutant catalogue (tests/integration/test_mutants.py): every mutant adds a
+# row, one file per xdist worker so rows survive -n; the controller merges them at the end into
+# out/mutants.md and out/mutants.json.
+OUT = ROOT / "out"
+ROWS_DIR = OUT / ".mutant-rows"
 
 
 def pytest_sessionstart(session) -> None:
@@ -81,29 +83,35 @@ def pytest_sessionstart(session) -> None:
 
 
 @pytest.fixture
-def fault_row(request):
+def mutant_row(request):
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
 
-    def add(fault: str, check_id: str, run: Run) -> dict:
-        try:
-            result = run.check(check_id)
-        except (OSError, StopIteration, ValueError):
-            result = {"verdict": "no report", "diagnosis": run.stdout[-300:]}
-        row = [fault, check_id, "FAIL", result["verdict"], (result.get("diagnosis") or "")[:160]]
+    def add(row: dict) -> None:
         with open(ROWS_DIR / f"{worker}.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(row) + "\n")
-        return result
 
     return add
 
 
+def kill_matrix() -> tuple[list[dict], str]:
+    rows = sorted((json.loads(line) for path in ROWS_DIR.glob("*.jsonl") for line in path.read_text().splitlines()),
+                  key=lambda r: (r["component"], r["name"]))
+    killed = sum(r["killed"] for r in rows)
+    lines = [f"# Mutant kill matrix: {killed} of {len(rows)} killed", "",
+             "| mutant | component | targets | killed | seconds | diagnosis |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['name']} | {r['component']} | {', '.join(r['targets'])} | {'yes' if r['killed'] else '**NO**'} "
+              f"| {r['seconds']:.0f} | {r['diagnosis'][:200].replace('|', '/').replace(chr(10), ' ')} |" for r in rows]
+    return rows, "\n".join(lines) + "\n"
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    rows = sorted(json.loads(line) for path in ROWS_DIR.glob("*.jsonl") for line in path.read_text().splitlines())
+    if hasattr(terminalreporter.config, "workerinput"):
+        return
+    rows, table = kill_matrix()
     if not rows:
         return
-    lines = ["| fault | check | expected | got | diagnosis |", "|---|---|---|---|---|"]
-    lines += [f"| {f} | {c} | {e} | {g} | {d.replace('|', '/')} |" for f, c, e, g, d in rows]
-    terminalreporter.write_sep("-", "fault matrix")
-    for line in lines:
-        terminalreporter.write_line(line)
-    (ROOT / "out" / "faults.md").write_text("\n".join(lines) + "\n")
+    terminalreporter.write_sep("-", "mutant kill matrix")
+    terminalreporter.write_line(table)
+    OUT.mkdir(exist_ok=True)
+    (OUT / "mutants.md").write_text(table)
+    (OUT / "mutants.json").write_text(json.dumps({"mutants": rows}, indent=2) + "\n")

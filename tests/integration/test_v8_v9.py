@@ -1,5 +1,5 @@
-"""V8, V8a and V9 against the lab: PASS when healthy, FAIL with the right diagnosis per fault, and
-a run killed with SIGKILL in the middle of V3 is cleaned up by the next run."""
+"""V8, V8a and V9 against the lab: PASS when healthy, and a run killed with SIGKILL in the middle of V3
+is cleaned up by the next run (the mutants are in test_mutants.py)."""
 from __future__ import annotations
 
 import json
@@ -26,26 +26,6 @@ def test_v8_v8a_v9_pass(playbook) -> None:
     steps = run.check("V8a")["evidence"]
     assert steps["start_busy"]["launcher_output"].endswith("left alone")
     assert steps["wedged"]["status"] == "WEDGED" and steps["start_wedged"]["replaced"] is True
-
-
-@pytest.mark.parametrize(
-    ("fault", "only", "check_id", "diagnosis", "isolated"),
-    [
-        ("upgradeall-parallel", ["V8"], "V8", "ran in parallel", False),
-        ("upgradeall-with-tests", ["V8"], "V8", "used --with-tests", False),
-        ("upgradeall-no-pr-list", ["V8"], "V8", "does not lead with the list of PRs", False),
-        ("launcher-kills-busy", ["V8a"], "V8a", "kills busy runs", False),
-        ("launcher-keeps-wedged", ["V8a"], "V8a", "keeps wedged sessions", False),
-        ("teardown-leaves-volume", ["V1"], "V9", "teardown left sandbox", True),
-        ("cleanup-skips-cc-ci-pr", ["V6"], "V9", "cleanup left", True),
-    ],
-)
-def test_each_fault_fails_its_check(playbook, fault_row, fault, only, check_id, diagnosis, isolated) -> None:
-    run = playbook(faults=[fault], only=only + ["V9"], isolated=isolated)
-    result = fault_row(fault, check_id, run)
-    assert result["verdict"] == "FAIL", result
-    assert run.rc != 0, f"{fault} went undetected:\n{run.stdout[-3000:]}"
-    assert diagnosis in result["diagnosis"], result["diagnosis"]
 
 
 def _open_prs_by_bot(lab: dict) -> list[str]:

@@ -1,0 +1,10 @@
+"""Lies of the box's Gitea (its permissions; lab/gitea)."""
+from __future__ import annotations
+
+from lab.mutants import Mutant
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant("cleanup-skips-cc-ci-pr", "gitea", ("V9",), ("cleanup left", "refused"),
+           "Gitea refuses to close the run's cc-ci PR (the bot lacks the right there), so it stays open.",
+           isolated=True, with_checks=("V6",)),
+)

@@ -1,0 +1,13 @@
+"""Lies of the agent's /upgrade-all (lab/agent/upgrade_all.py)."""
+from __future__ import annotations
+
+from lab.mutants import Mutant
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant("upgradeall-parallel", "upgrade-all", ("V8",), ("ran in parallel",),
+           "/upgrade-all upgrades the recipes in parallel: two sandbox deploys alive at once."),
+    Mutant("upgradeall-with-tests", "upgrade-all", ("V8",), ("/upgrade-all used --with-tests",),
+           "/upgrade-all runs /recipe-upgrade with --with-tests and opens cc-ci test PRs."),
+    Mutant("upgradeall-no-pr-list", "upgrade-all", ("V8",), ("summary", "does not lead with the list of PRs"),
+           "The /upgrade-all summary does not start with the list of PRs to review."),
+)
