@@ -43,3 +43,27 @@ def test_unknown_pr(playbook, lab_dir) -> None:
     assert proc.returncode != 0
     assert "HTTP 404" in proc.stdout and "no PR #99999 in recipe-maintainers/custom-html-tiny" in proc.stdout
     assert lab["tokens"]["bot"] not in proc.stdout
+
+
+# Each row: variables given → words the one failure line must contain. Role argument specs (and
+# the target role's box assert) stop these before the lab starts or anything is created.
+BAD_VARIABLES = [
+    ({"ccci_target": "bogus"}, "value of ccci_target must be one of: lab, box, got: bogus"),
+    ({"ccci_build_timeout": "abc"}, "'ccci_build_timeout' is of type str and we were unable to convert to int"),
+    ({"ccci_bridge_poll_interval": "fast"}, "'ccci_bridge_poll_interval' is of type str and we were unable to convert to float"),
+    ({"ccci_sandbox_recipes": {"custom-html-tiny": 1}}, "'ccci_sandbox_recipes' is of type"),
+    ({"ccci_lab_keep": "maybe"}, "'ccci_lab_keep' is of type str and we were unable to convert to bool"),
+    ({"ccci_target": "box"}, "ccci_target=box: set ccci_gitea_url, ccci_gitea_token, ccci_drone_url, ccci_drone_token"),
+    ({"ccci_target": "box", "ccci_gitea_url": "git.example.org", "ccci_gitea_token": "t", "ccci_drone_url": "https://d",
+      "ccci_drone_token": "t"}, "ccci_gitea_url and ccci_drone_url must start with http:// or https://"),
+]
+
+
+@pytest.mark.parametrize(("variables", "words"), BAD_VARIABLES, ids=[next(iter(v)) + "=" + str(v[next(iter(v))])[:12]
+                                                                     for v, _ in BAD_VARIABLES])
+def test_bad_variable_stops_before_anything_is_created(playbook, tmp_path, variables: dict, words: str) -> None:
+    report_dir = tmp_path / "out"
+    run = playbook(only=["V1"], extra={**variables, "ccci_report_dir": str(report_dir)})
+    assert run.rc != 0
+    assert words in " ".join(run.stdout.split()), run.stdout[-2000:]
+    assert not report_dir.exists(), "a run stopped by bad input created its report folder"
