@@ -6,11 +6,18 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-CHECK_IDS = ("V1", "V2", "V3", "V4", "V5", "V6", "V7", "V8", "V8a", "V9", "CRON")
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import check_registry
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import Predicate
+
+__all__ = ["CHECK_IDS", "VERDICTS", "CheckResult", "Predicate", "evaluate", "load_all", "store"]
+
+CHECK_IDS = check_registry.ids()
 VERDICTS = ("PASS", "FAIL", "SKIP")
+NO_PREDICATE = "the check recorded no predicate"
 
 
 @dataclass
@@ -33,29 +40,98 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-def evaluate(check_id: str, started: float | None, expectations: list[dict[str, Any]],
-             evidence: dict[str, Any] | None = None, error: str | None = None,
-             skip: str | None = None, now: float | None = None) -> CheckResult:
-    """SKIP when told why; FAIL on an error or any unmet expectation (all their diagnoses); else PASS.
+def as_predicate(check_id: str, raw: Predicate | Mapping[str, Any]) -> Predicate:
+    """A predicate of this check; one not named ``<ID>.<claim>`` is a failing predicate saying so."""
+    if not isinstance(raw, Predicate):
+        raw = Predicate(str(raw.get("name") or ""), _truthy(raw.get("ok")), str(raw.get("diagnosis") or ""),
+                        dict(raw.get("inputs") or {}))
+    prefix = f"{check_id}."
+    if not raw.name.startswith(prefix) or raw.name == prefix:
+        return Predicate(raw.name, False, f"predicate {raw.name!r} is not named {prefix}<claim>: fix the "
+                         f"check's role or claims module", dict(raw.inputs))
+    return Predicate(raw.name, _truthy(raw.ok), raw.diagnosis or f"{raw.name} does not hold", dict(raw.inputs))
 
-    A check with no expectation at all cannot pass: that would be a check that asserts nothing.
+
+def from_expectations(check_id: str, expectations: Iterable[Mapping[str, Any]]) -> list[Predicate]:
+    """The old ``expectations`` (``that``/``diagnosis``) as predicates ``<ID>.expectation_<n>`` unless named."""
+    return [as_predicate(check_id, {"name": e.get("name") or f"{check_id}.expectation_{n}", "ok": e.get("that"),
+                                    "diagnosis": e.get("diagnosis") or "an expectation was not met"})
+            for n, e in enumerate(expectations, 1)]
+
+
+def claims_of(check_id: str, inputs: Mapping[str, Any]) -> list[Predicate]:
+    """The predicates of the check's claims module over ``inputs``; none when it has no module.
+
+    A claims module that raises, or returns something other than predicates, is a failing predicate
+    naming the module and the exception: a broken judge never passes a check.
     """
-    if check_id not in CHECK_IDS:
-        raise ValueError(f"unknown check id {check_id!r}; expected one of {', '.join(CHECK_IDS)}")
+    check = check_registry.get(check_id)
+    if check.claims is None:
+        return []
+    try:
+        found = list(check.claims.evaluate(dict(inputs)))
+        wrong = [p for p in found if not isinstance(p, Predicate)]
+        if wrong:
+            raise TypeError(f"evaluate() returned {type(wrong[0]).__name__}, not Predicate")
+    except Exception as exc:  # pylint: disable=broad-exception-caught  # any bug in a judge fails the check
+        return [Predicate(f"{check_id}.claims", False,
+                          f"the claims module {check.claims_name} raised {type(exc).__name__}: {exc}", {})]
+    return [as_predicate(check_id, p) for p in found]
+
+
+def json_safe(value: Any, scrub: Callable[[str], str] | None = None) -> Any:
+    """``value`` as plain JSON types (anything else as its text), every string passed through ``scrub``."""
+    plain = json.loads(json.dumps(value, default=str))
+    if scrub is None:
+        return plain
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return scrub(item)
+        if isinstance(item, list):
+            return [walk(i) for i in item]
+        if isinstance(item, dict):
+            return {scrub(k): walk(v) for k, v in item.items()}
+        return item
+
+    return walk(plain)
+
+
+def evaluate(check_id: str, started: float | None, predicates: Iterable[Predicate | Mapping[str, Any]] = (),
+             evidence: dict[str, Any] | None = None, error: str | None = None, skip: str | None = None,
+             now: float | None = None, *, inputs: Mapping[str, Any] | None = None,
+             expectations: Iterable[Mapping[str, Any]] = (),
+             scrub: Callable[[str], str] | None = None) -> CheckResult:
+    """The verdict from the check's predicates: the given ones, the old expectations, and its claims module's.
+
+    SKIP when told why; FAIL on an error; FAIL when there is no predicate at all (a check that asserts
+    nothing); FAIL when any predicate does not hold, with every failing diagnosis (in order, once);
+    else PASS. The evidence gets ``predicates`` ({name, ok, diagnosis, inputs}), JSON-safe and
+    passed through ``scrub`` (the report's redaction) like the rest of the evidence.
+    """
+    check_registry.get(check_id)
     now = time.time() if now is None else now
     seconds = round(max(0.0, now - started), 1) if started else 0.0
     evidence = dict(evidence or {})
+
+    def result(verdict: str, diagnosis: str | None) -> CheckResult:
+        if diagnosis and scrub:
+            diagnosis = scrub(diagnosis)
+        return CheckResult(check_id, verdict, seconds, json_safe(evidence, scrub), diagnosis, now)
+
     if skip:
-        return CheckResult(check_id, "SKIP", seconds, evidence, skip, now)
+        return result("SKIP", skip)
+    judged = ([as_predicate(check_id, p) for p in predicates] + from_expectations(check_id, expectations)
+              + claims_of(check_id, inputs or {}))
+    evidence["predicates"] = [p.as_dict() for p in judged]
     if error:
-        return CheckResult(check_id, "FAIL", seconds, evidence, str(error).strip().splitlines()[0], now)
-    if not expectations:
-        return CheckResult(check_id, "FAIL", seconds, evidence, "the check recorded no expectation", now)
-    failed = [str(e.get("diagnosis") or "an expectation was not met") for e in expectations
-              if not _truthy(e.get("that"))]
+        return result("FAIL", str(error).strip().splitlines()[0])
+    if not judged:
+        return result("FAIL", NO_PREDICATE)
+    failed = [p.diagnosis for p in judged if not p.ok]
     if failed:
-        return CheckResult(check_id, "FAIL", seconds, evidence, "; ".join(dict.fromkeys(failed)), now)
-    return CheckResult(check_id, "PASS", seconds, evidence, None, now)
+        return result("FAIL", "; ".join(dict.fromkeys(failed)))
+    return result("PASS", None)
 
 
 def store(report_dir: str, result: CheckResult) -> str:

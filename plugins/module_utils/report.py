@@ -9,21 +9,10 @@ import time
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.check_registry import CHECKS
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import CHECK_IDS, CheckResult
 
-TITLES = {
-    "V1": "!testme on a recipe PR is the real gate",
-    "V2": "testme-on-pr.sh reads the verdict correctly",
-    "V3": "/recipe-upgrade (default mode) end-to-end GREEN",
-    "V4": "3-iteration regression loop",
-    "V5": "stale test, default mode: comment, no test edit",
-    "V6": "--with-tests opens and verifies a cc-ci test PR",
-    "V7": "mirror reconciliation",
-    "V8": "/upgrade-all default run",
-    "V8a": "the cc-ci-upgrader agent",
-    "V9": "cleanup",
-    "CRON": "completion-anchored weekly job installed and its first fire seen",
-}
+TITLES = {check.id: check.title for check in CHECKS}
 NOT_RUN = "not run: no result was recorded (the check was not part of this run or was interrupted)"
 
 

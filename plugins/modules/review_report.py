@@ -36,7 +36,9 @@ options:
     description: What stopped the run early, if anything; the report says so and is overall FAIL.
     type: str
   only:
-    description: Report only these check ids (a run of one check); default all that were recorded.
+    description:
+      - Report only these check ids (a run of one check), ids of the check registry; default every
+        check of the registry (also when empty). An unknown id fails the task with the list of known ids.
     type: list
     elements: str
 attributes:
@@ -75,7 +77,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import CHECK_IDS, load_all
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.check_registry import select
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import load_all
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.report import ordered, write_all
 
 
@@ -95,7 +98,10 @@ def main() -> None:
     results = load_all(p["report_dir"])
     # Results older than this run are leftovers of an earlier run: they must not count now.
     results = {cid: r for cid, r in results.items() if r.recorded >= p["started"]}
-    ids = [cid for cid in CHECK_IDS if not p["only"] or cid in p["only"]]
+    try:
+        ids = [check.id for check in select(p["only"] or None)]
+    except ValueError as exc:
+        module.fail_json(msg=f"review_report: only: {exc}")
     paths = write_all(p["report_dir"], p["target"], p["started"], time.time(), results, p["redact"], ids, p["error"])
     checks = ordered(results, ids)
     module.exit_json(

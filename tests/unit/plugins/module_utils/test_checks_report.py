@@ -1,44 +1,91 @@
-"""The verdict rules and the three report files."""
+"""The verdict rules (named predicates) and the three report files."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils import checks, report
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import CheckResult, evaluate
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import check_registry, checks, report
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import CheckResult, Predicate, evaluate
 
 
-def test_all_expectations_met_is_pass() -> None:
-    result = evaluate("V1", 100.0, [{"that": True, "diagnosis": "x"}], {"pr": "u"}, now=112.34)
+@pytest.fixture(autouse=True)
+def no_claims_modules(monkeypatch):
+    """The verdict rules alone: no check's claims module adds predicates here (test_claims_*.py do)."""
+    plain = {c.id: dataclasses.replace(c, claims=None) for c in check_registry.CHECKS}
+    monkeypatch.setattr(check_registry, "_BY_ID", plain)
+
+
+def ok(name: str, diagnosis: str = "x", **inputs) -> Predicate:
+    return Predicate(name, True, diagnosis, inputs)
+
+
+def bad(name: str, diagnosis: str, **inputs) -> Predicate:
+    return Predicate(name, False, diagnosis, inputs)
+
+
+def test_every_predicate_holding_is_pass_and_recorded() -> None:
+    result = evaluate("V1", 100.0, [ok("V1.a", n=1)], {"pr": "u"}, now=112.34)
     assert (result.verdict, result.diagnosis, result.seconds) == ("PASS", None, 12.3)
+    assert result.evidence == {"pr": "u", "predicates": [{"name": "V1.a", "ok": True, "diagnosis": "x",
+                                                          "inputs": {"n": 1}}]}
 
 
-def test_every_unmet_expectation_is_in_the_diagnosis() -> None:
-    result = evaluate("V2", 0, [{"that": False, "diagnosis": "a"}, {"that": True, "diagnosis": "b"},
-                                {"that": "False", "diagnosis": "c"}])
+def test_every_failing_diagnosis_once_in_order() -> None:
+    result = evaluate("V2", 0, [bad("V2.a", "a"), ok("V2.b"), {"name": "V2.c", "ok": "False", "diagnosis": "c"},
+                                bad("V2.d", "a")])
     assert result.verdict == "FAIL"
     assert result.diagnosis == "a; c"
+    assert [p["ok"] for p in result.evidence["predicates"]] == [False, True, False, False]
 
 
 def test_error_fails_with_its_first_line_and_skip_wins() -> None:
-    assert evaluate("V3", 0, [{"that": True, "diagnosis": "x"}], error="boom\ntrace").diagnosis == "boom"
-    skipped = evaluate("V1", 0, [{"that": False, "diagnosis": "x"}], error="e", skip="no outsider")
+    assert evaluate("V3", 0, [ok("V3.a")], error="boom\ntrace").diagnosis == "boom"
+    skipped = evaluate("V1", 0, [bad("V1.a", "x")], error="e", skip="no outsider")
     assert (skipped.verdict, skipped.diagnosis) == ("SKIP", "no outsider")
 
 
 def test_a_check_that_asserts_nothing_cannot_pass() -> None:
-    assert evaluate("V4", 0, []).verdict == "FAIL"
+    result = evaluate("V4", 0, [])
+    assert (result.verdict, result.diagnosis) == ("FAIL", "the check recorded no predicate")
+
+
+def test_a_predicate_of_another_check_or_unnamed_fails() -> None:
+    for name in ("V2.a", "V1a", "V1.", "", "v1.a"):
+        result = evaluate("V1", 0, [ok(name)])
+        assert result.verdict == "FAIL" and "is not named V1.<claim>" in result.diagnosis, name
+
+
+def test_expectations_still_work_as_numbered_predicates() -> None:
+    result = evaluate("V5", 0, [ok("V5.given")], expectations=[{"that": True, "diagnosis": "a"},
+                                                              {"that": "no", "diagnosis": "b"},
+                                                              {"that": False, "diagnosis": "c", "name": "V5.named"}])
+    assert [p["name"] for p in result.evidence["predicates"]] == ["V5.given", "V5.expectation_1",
+                                                                  "V5.expectation_2", "V5.named"]
+    assert (result.verdict, result.diagnosis) == ("FAIL", "b; c")
+
+
+def test_inputs_made_json_safe_and_secrets_scrubbed() -> None:
+    result = evaluate("V6", 0, [ok("V6.a", when={1, 2}, token="sekrit-value", nested=[{"t": "x sekrit-value"}])],
+                      {"seen": "sekrit-value"}, scrub=lambda t: report.redact(t, ["sekrit-value"]))
+    inputs = result.evidence["predicates"][0]["inputs"]
+    assert inputs["token"] == "********" and inputs["nested"] == [{"t": "x ********"}]
+    assert isinstance(inputs["when"], str) and result.evidence["seen"] == "********"
+    failed = evaluate("V6", 0, [bad("V6.a", "the bridge sent sekrit-value")],
+                      scrub=lambda t: report.redact(t, ["sekrit-value"]))
+    assert failed.diagnosis == "the bridge sent ********"
+    json.dumps(result.as_dict())
 
 
 def test_unknown_id_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown check id"):
-        evaluate("V10", 0, [{"that": True, "diagnosis": "x"}])
+    with pytest.raises(ValueError, match="unknown check id 'V10'; known: V1, V2"):
+        evaluate("V10", 0, [ok("V10.a")])
 
 
 def test_store_and_load_round_trip(tmp_path) -> None:
-    result = evaluate("V8a", 1.0, [{"that": True, "diagnosis": "x"}], {"k": [1, 2]}, now=3.0)
+    result = evaluate("V8a", 1.0, [ok("V8a.a")], {"k": [1, 2]}, now=3.0)
     checks.store(str(tmp_path), result)
     assert checks.load_all(str(tmp_path))["V8a"] == result
 

@@ -1,0 +1,64 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""V1's claims: the bot's ``!testme`` is the real gate, a non-member's and a bad trigger are not.
+
+``inputs`` (gathered by roles/v1_testme_gate): ``repo``; the registered results ``bot`` (the bot's
+``!testme``, gitea_testme), ``verdict`` (drone_verdict on its build), ``outsider`` (a non-member's
+``!testme``), ``bad_trigger`` (``!testmexyz``) and ``pr_after`` (gitea_pr_info after all of them).
+A result of a task that never ran is missing or ``{}``: its claim fails, it never passes.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import Predicate, dig
+
+
+def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
+    repo = inputs.get("repo") or "the sandbox recipe"
+    bot_outcome = dig(inputs, "bot", "outcome")
+    bot_seconds = dig(inputs, "bot", "seconds", default="?")
+    verdict = dig(inputs, "verdict", "verdict")
+    surfaces = dig(inputs, "verdict", "surfaces", default={})
+    findings = surfaces.get("findings") or ["no result surface"]
+    status_present = bool(dig(surfaces, "status", "present", default=False))
+    comment_present = bool(dig(surfaces, "comment", "present", default=False))
+    outsider = dig(inputs, "outsider", "outcome")
+    bad_trigger = dig(inputs, "bad_trigger", "outcome")
+    merged = bool(dig(inputs, "pr_after", "pr", "merged", default=False))
+    return [
+        Predicate(
+            "V1.bot_testme_fires", bot_outcome == "fired",
+            f"the bot's !testme fired nothing within {bot_seconds} s: bridge is not polling {repo} "
+            "(check POLL_REPOS) or is down",
+            {"outcome": bot_outcome, "seconds": bot_seconds, "repo": repo},
+        ),
+        Predicate(
+            "V1.known_green_head_is_green", verdict == "GREEN",
+            f"the known-green head's run did not come back GREEN on the PR (verdict {verdict or 'none'}; "
+            f"{'; '.join(findings)})",
+            {"verdict": verdict, "findings": surfaces.get("findings") or []},
+        ),
+        Predicate(
+            "V1.result_lands_on_pr", status_present or comment_present,
+            "the run's result never landed on the PR (no cc-ci/testme status and no result comment)",
+            {"status_present": status_present, "comment_present": comment_present},
+        ),
+        Predicate(
+            "V1.non_member_rejected", outsider == "rejected",
+            f"a non-member's !testme was not rejected (outcome {outsider or 'none'}): the bridge's "
+            "org-membership gate is open",
+            {"outcome": outsider},
+        ),
+        Predicate(
+            "V1.exact_trigger_only", bad_trigger == "ignored",
+            f"'!testmexyz' fired a run (outcome {bad_trigger or 'none'}): the bridge parses the trigger "
+            "as a prefix, not the exact command",
+            {"outcome": bad_trigger},
+        ),
+        Predicate(
+            "V1.pr_not_merged", not merged,
+            "the verification PR was merged (guardrail broken)",
+            {"merged": merged},
+        ),
+    ]

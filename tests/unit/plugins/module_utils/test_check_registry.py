@@ -1,0 +1,76 @@
+"""The registry of checks: one list, plan order, exact ids, and everything else reads it."""
+from __future__ import annotations
+
+import dataclasses
+import types
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import check_registry, checks, report
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.check_registry import CHECKS, Check, get, ids, select
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import Predicate
+
+ROOT = Path(__file__).resolve().parents[4]
+
+
+def test_plan_order_and_the_derived_lists() -> None:
+    assert ids() == ("V1", "V2", "V3", "V4", "V5", "V6", "V7", "V8", "V8a", "V9", "CRON")
+    assert checks.CHECK_IDS == ids()
+    assert list(report.TITLES) == list(ids()) and report.TITLES["V8a"] == get("V8a").title
+
+
+def test_every_entry_is_whole_and_its_role_exists() -> None:
+    for check in CHECKS:
+        assert check.title and check.reads and check.claim.endswith("."), check.id
+        namespace, name, role = check.role.split(".")
+        assert (namespace, name) == ("coopcloud", "cc_ci"), check.role
+        assert (ROOT / "roles" / role / "tasks" / "main.yml").is_file(), check.role
+
+
+def test_phases_make_v9_cleanup_and_cron_after() -> None:
+    assert [c.id for c in CHECKS if c.phase == "cleanup"] == ["V9"]
+    assert [c.id for c in CHECKS if c.phase == "after"] == ["CRON"]
+    with pytest.raises(ValueError, match="phase 'later' is not one of checks, cleanup, after"):
+        Check("X", "t", "r", "c.", "r", phase="later")
+
+
+def test_get_is_exact_and_names_the_known_ids() -> None:
+    assert get("V8a").role == "coopcloud.cc_ci.v8a_upgrader_agent"
+    for wrong in ("v1", "V", "V10", "V1 ", None):
+        with pytest.raises(ValueError, match=r"unknown check id .*; known: V1, V2, .*, CRON"):
+            get(wrong)
+
+
+def test_select_keeps_plan_order_and_a_string_is_one_id() -> None:
+    assert [c.id for c in select(["CRON", "V1"])] == ["V1", "CRON"]
+    assert [c.id for c in select("V8")] == ["V8"]  # never V8 and V8a
+    assert select(None) == CHECKS
+    with pytest.raises(ValueError, match="no check selected; name one or more of V1"):
+        select([])
+    with pytest.raises(ValueError, match="unknown check id 'V8A'"):
+        select(["V1", "V8A"])
+
+
+def test_claims_modules_expose_evaluate_returning_named_predicates() -> None:
+    with_claims = [c for c in CHECKS if c.claims is not None]
+    assert "V1" in [c.id for c in with_claims]
+    for check in with_claims:
+        assert check.claims_name == f"claims/{check.id.lower()}.py"
+        found = check.claims.evaluate({})
+        assert found and all(isinstance(p, Predicate) and p.name.startswith(check.id + ".") for p in found)
+        assert not any(p.ok for p in found if p.name != "V1.pr_not_merged"), "a claim over nothing read holds"
+
+
+def test_a_broken_claims_module_fails_the_check_naming_module_and_exception(monkeypatch) -> None:
+    broken = types.ModuleType("ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims.v2")
+    broken.evaluate = lambda inputs: [Predicate("V2.a", True, "x", {})] + [inputs["missing"]]
+    registry = {c.id: c for c in CHECKS}
+    registry["V2"] = dataclasses.replace(registry["V2"], claims=broken)
+    monkeypatch.setattr(check_registry, "_BY_ID", registry)
+    result = checks.evaluate("V2", 0, [Predicate("V2.given", True, "x", {})], inputs={})
+    assert result.verdict == "FAIL"
+    assert result.diagnosis == "the claims module claims/v2.py raised KeyError: 'missing'"
+    assert result.evidence["predicates"][-1]["name"] == "V2.claims"
+    broken.evaluate = lambda inputs: [{"name": "V2.a", "ok": True}]
+    assert "returned dict, not Predicate" in checks.evaluate("V2", 0, inputs={}).diagnosis

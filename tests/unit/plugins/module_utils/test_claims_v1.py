@@ -1,0 +1,76 @@
+"""V1's claims over what roles/v1_testme_gate read: each lie fails its own predicate with its diagnosis."""
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v1
+
+HEALTHY = {
+    "repo": "recipe-maintainers/custom-html-tiny",
+    "bot": {"outcome": "fired", "seconds": 1.5, "build": {"number": 7}},
+    "verdict": {"verdict": "GREEN", "surfaces": {"status": {"present": True}, "comment": {"present": True},
+                                                 "findings": []}},
+    "outsider": {"outcome": "rejected"},
+    "bad_trigger": {"outcome": "ignored"},
+    "pr_after": {"pr": {"merged": False}},
+}
+
+
+def judged(inputs: dict) -> dict[str, tuple[bool, str]]:
+    return {p.name: (p.ok, p.diagnosis) for p in v1.evaluate(inputs)}
+
+
+def failing(**changes) -> dict[str, str]:
+    inputs = copy.deepcopy(HEALTHY)
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node = inputs
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+    return {name: diagnosis for name, (ok, diagnosis) in judged(inputs).items() if not ok}
+
+
+def test_healthy_gate_every_claim_holds() -> None:
+    result = judged(HEALTHY)
+    assert list(result) == ["V1.bot_testme_fires", "V1.known_green_head_is_green", "V1.result_lands_on_pr",
+                            "V1.non_member_rejected", "V1.exact_trigger_only", "V1.pr_not_merged"]
+    assert all(ok for ok, _ in result.values())
+
+
+def test_bridge_not_polling() -> None:
+    assert failing(bot__outcome="timeout", bot__seconds=12) == {
+        "V1.bot_testme_fires": "the bot's !testme fired nothing within 12 s: bridge is not polling "
+                               "recipe-maintainers/custom-html-tiny (check POLL_REPOS) or is down"}
+
+
+def test_red_run_names_verdict_and_findings() -> None:
+    found = failing(verdict__verdict="RED", verdict__surfaces__findings=["status and comment disagree"])
+    assert found == {"V1.known_green_head_is_green": "the known-green head's run did not come back GREEN on the "
+                                                     "PR (verdict RED; status and comment disagree)"}
+
+
+def test_no_result_surface() -> None:
+    assert failing(verdict__surfaces={}) == {
+        "V1.result_lands_on_pr": "the run's result never landed on the PR (no cc-ci/testme status and no result "
+                                 "comment)"}
+    found = failing(verdict__verdict="PENDING", verdict__surfaces={})
+    assert "(verdict PENDING; no result surface)" in found["V1.known_green_head_is_green"]
+
+
+def test_membership_gate_open_and_prefix_trigger_and_merge() -> None:
+    assert failing(outsider__outcome="fired") == {
+        "V1.non_member_rejected": "a non-member's !testme was not rejected (outcome fired): the bridge's "
+                                  "org-membership gate is open"}
+    assert failing(bad_trigger__outcome="fired") == {
+        "V1.exact_trigger_only": "'!testmexyz' fired a run (outcome fired): the bridge parses the trigger as a "
+                                 "prefix, not the exact command"}
+    assert failing(pr_after__pr={"merged": True}) == {
+        "V1.pr_not_merged": "the verification PR was merged (guardrail broken)"}
+
+
+def test_tasks_that_never_ran_fail_their_claims() -> None:
+    # The bot's comment fired nothing, so the verdict task was skipped: Ansible registers {"skipped": true}.
+    found = failing(bot__outcome="timeout", verdict={"skipped": True})
+    assert set(found) == {"V1.bot_testme_fires", "V1.known_green_head_is_green", "V1.result_lands_on_pr"}
+    assert "verdict none" in found["V1.known_green_head_is_green"]
