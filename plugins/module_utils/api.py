@@ -20,7 +20,8 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import redact_url
 
 try:
     import httpx
@@ -35,17 +36,6 @@ else:
 IDEMPOTENT = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
 RETRY_STATUS = frozenset((500, 502, 503, 504))
 USER_AGENT = "coopcloud.cc_ci"
-_SECRET_QUERY = re.compile(r"(?i)((?:access_)?token|sig(?:nature)?|password)=[^&]*")
-
-
-def redact_url(url: str) -> str:
-    """The URL without userinfo and with secret-looking query values blanked."""
-    parts = urlsplit(str(url))
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    query = _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=***", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
 def _one_line(text: str, limit: int = 160) -> str:

@@ -32,12 +32,7 @@ __all__ = [
     "parse_result",
     "parse_verdict",
     "last_line",
-    "redact",
-    "SECRET_KEY_RE",
 ]
-
-SECRET_KEY_RE = re.compile(r"TOKEN|SECRET|PASSWORD|PASSWD|KEY", re.IGNORECASE)
-
 
 class CliError(Exception):
     """A command-line tool failed; ``str(err)`` is one line a person can act on."""
@@ -63,11 +58,6 @@ def last_line(text: str) -> str:
         if line.strip():
             return line.strip()
     return ""
-
-
-def redact(env: Mapping[str, str] | None) -> dict[str, str]:
-    """A copy of *env* with the values of secret-looking keys (TOKEN, SECRET, ...) masked."""
-    return {k: ("********" if SECRET_KEY_RE.search(k) else v) for k, v in (env or {}).items()}
 
 
 def find_binary(name_or_path: str, search_path: str | None = None) -> str | None:

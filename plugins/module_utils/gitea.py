@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import json
-import os
 import re
 from typing import Any
 from urllib.parse import quote
@@ -35,10 +33,6 @@ def split_repo(repo: str) -> tuple[str, str]:
     return owner, name
 
 
-def utcnow_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def parse_time(value: Any) -> float | None:
     """Unix seconds from a Gitea ISO 8601 time (or a number); None when absent or unparsable."""
     if value in (None, "", 0):
@@ -53,22 +47,6 @@ def parse_time(value: Any) -> float | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=_dt.timezone.utc)
     return parsed.timestamp()
-
-
-def ledger_append(path: str | None, record: dict[str, Any]) -> dict[str, Any] | None:
-    """Append one JSON line describing a resource about to be created (write before create)."""
-    if not path:
-        return None
-    entry = dict(record)
-    entry.setdefault("created_by", "ccci")
-    entry.setdefault("time", utcnow_iso())
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    return entry
 
 
 def pr_summary(pr: dict[str, Any]) -> dict[str, Any]:

@@ -11,16 +11,10 @@ from xml.etree import ElementTree as ET
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.check_registry import CHECKS
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import CHECK_IDS, CheckResult
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import redact_text
 
 TITLES = {check.id: check.title for check in CHECKS}
 NOT_RUN = "not run: no result was recorded (the check was not part of this run or was interrupted)"
-
-
-def redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "********")
-    return text
 
 
 def _iso(ts: float) -> str:
@@ -134,7 +128,7 @@ def write_all(report_dir: str, target: str, started: float, finished: float,
     for name, text in files.items():
         path = os.path.join(report_dir, name)
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            handle.write(redact(text, secrets))
+            handle.write(redact_text(text, secrets))
         os.replace(path + ".tmp", path)
         paths[name] = path
     return paths

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import CliError, CliRunner
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, write_state
 
 __all__ = [
     "ABSENT",
@@ -361,21 +362,9 @@ class SessionProbe:
         key = f"{self.session}-{snap.first.session_id}-{snap.first.session_created}-{snap.first.pane_pid}"
         return os.path.join(self.state_dir, re.sub(r"[^A-Za-z0-9_.-]", "_", key) + ".json")
 
-    def _load(self, path: str) -> dict[str, Any]:
-        try:
-            with open(path, encoding="utf-8") as fh:
-                data = json.load(fh)
-            return data if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return {}
-
     def _save(self, path: str, data: Mapping[str, Any]) -> None:
         try:
-            os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
-            tmp = f"{path}.{os.getpid()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(dict(data), fh)
-            os.replace(tmp, path)
+            write_state(path, dict(data), folder_mode=0o700)
         except OSError:
             pass  # the probe still works, only without memory between runs
 
@@ -400,7 +389,7 @@ class SessionProbe:
         active = pane_changed or cpu_delta > 0 or agents_changed
 
         path = self._state_path(second)
-        prev = self._load(path)
+        prev = read_state(path)
         if active:
             last_change = now
         elif prev.get("fingerprint") == second.fingerprint and prev.get("cpu") == second.cpu \

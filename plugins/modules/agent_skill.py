@@ -133,12 +133,12 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import (
-    SECRET_KEY_RE,
     CliError,
     CliRunner,
     CliTimeout,
     parse_result,
 )
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import secret_values
 
 TAIL_LINES = 40
 
@@ -175,9 +175,7 @@ def main() -> None:
     )
     p = module.params
     env = {str(k): str(v) for k, v in (p["env"] or {}).items()}
-    for key, value in env.items():
-        if SECRET_KEY_RE.search(key) and value:
-            module.no_log_values.add(value)
+    module.no_log_values.update(secret_values(env))
 
     words = shlex.split(p["agent_cmd"] or "")
     if not words:

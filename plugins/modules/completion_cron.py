@@ -230,11 +230,8 @@ notes:
 """
 
 import hashlib
-import json
 import os
 import pwd
-import re
-from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -249,14 +246,9 @@ try:
 except ImportError:
     HAS_CRONITER = False
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_anchor, cron_entry, systemd_unit
-
-SECRET_RE = re.compile(r"TOKEN|SECRET|PASSW|KEY|AUTH|CREDENTIAL", re.IGNORECASE)
-MASK = "********"
-
-
-def secret_names(env: dict, extra: list[str]) -> set[str]:
-    return {k for k in env if SECRET_RE.search(k) or k in extra}
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_anchor, cron_entry, redaction, systemd_unit
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import MASK, secret_names
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, utc_now, write_state
 
 
 def redact_text(text: str, env: dict, secrets: set[str]) -> str:
@@ -264,35 +256,8 @@ def redact_text(text: str, env: dict, secrets: set[str]) -> str:
     out = []
     for line in text.split("\n"):
         var = cron_entry.parse_var_line(line)
-        if var and var[0] in secrets:
-            line = f"{var[0]}={MASK}"
-        out.append(line)
-    text = "\n".join(out)
-    for name in secrets:
-        value = env.get(name, "")
-        if len(value) >= 4:
-            text = text.replace(value, MASK)
-    return text
-
-
-def read_state(path: str | None) -> dict:
-    if not path:
-        return {}
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def write_state(path: str, data: dict) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.replace(tmp, path)
+        out.append(f"{var[0]}={MASK}" if var and var[0] in secrets else line)
+    return redaction.redact_text("\n".join(out), (env.get(name, "") for name in secrets))
 
 
 def job_env(unit: systemd_unit.UnitEnv, exclude: list[str], extra: dict) -> dict[str, str]:
@@ -384,7 +349,7 @@ def main() -> None:
         tz = cron_anchor.zone(dtz.name)
     except (ValueError, OSError) as exc:
         module.fail_json(msg=f"cannot tell the cron daemon's timezone: {exc}: set timezone (ccci_cron_timezone)")
-    now = datetime.now(timezone.utc)
+    now = utc_now()
     source = "computed"
     moved = False
     t0 = None

@@ -161,17 +161,17 @@ cached:
 """
 
 import glob
-import json
 import os
 import re
 import shlex
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_anchor, cron_entry
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, utc_now, write_state
 
 _ISO = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)?)"
 
@@ -180,25 +180,12 @@ def _iso(text):
     return cron_anchor.parse_time(text)
 
 
-def _now():
-    return datetime.now(timezone.utc)
-
-
 def read_lines(path):
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read().splitlines()
     except OSError:
         return []
-
-
-def read_state(path):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError, TypeError):
-        return {}
 
 
 class Watch:
@@ -225,7 +212,7 @@ class Watch:
                   "other_fires": []}
 
     def note(self, text):
-        stamp = _now().replace(microsecond=0).isoformat()
+        stamp = utc_now().replace(microsecond=0).isoformat()
         line = f"{stamp} {text}"
         self.timeline.append(line)
         if self.p["progress_log"] and not self.module.check_mode:
@@ -277,12 +264,12 @@ class Watch:
             if r["session_status"] is None or status != r.get("last_status"):
                 if r["session_status"] is None:
                     r["session_status"] = status
-                    r["seen_at"] = _now().replace(microsecond=0).isoformat()
+                    r["seen_at"] = utc_now().replace(microsecond=0).isoformat()
                 self.note(f"session: {status}")
             r["last_status"] = status
             if status.endswith("RUNNING") and "RUNNING" not in (r["session_status"] or ""):
                 r["session_status"] = status
-                r["seen_at"] = _now().replace(microsecond=0).isoformat()
+                r["seen_at"] = utc_now().replace(microsecond=0).isoformat()
             if not r["ran_upgrade_all"] and self.pane_has_upgrade_all():
                 r["ran_upgrade_all"] = True
                 self.note("pane shows /upgrade-all")
@@ -424,12 +411,12 @@ def main() -> None:
                                                         "session_status", "seen_at", "ran_upgrade_all", "summary")})
 
     budget_end = time.monotonic() + max(p["wait_seconds"], 0)
-    if _now() < t0:
-        watch.note(f"waiting for T0 {t0.isoformat()} ({(t0 - _now()).total_seconds():.0f} s)")
+    if utc_now() < t0:
+        watch.note(f"waiting for T0 {t0.isoformat()} ({(t0 - utc_now()).total_seconds():.0f} s)")
     passed = False
     while True:
         passed = watch.look()
-        now = _now()
+        now = utc_now()
         if passed:
             break
         if now > final_deadline or (now > fire_deadline and watch.r["fired_at"] is None):
@@ -439,7 +426,7 @@ def main() -> None:
         if time.monotonic() >= budget_end:
             break
         time.sleep(min(2.0, max(0.2, budget_end - time.monotonic())))
-    now = _now()
+    now = utc_now()
     done = passed or now > final_deadline or (now > fire_deadline and (
         watch.r["fired_at"] is None or watch.r["launcher_rc"] not in (None, 0)))
     diagnosis = "" if passed or not done else watch.diagnose()
@@ -455,11 +442,7 @@ def main() -> None:
         fresh = read_state(p["state_file"])
         fresh["first_fire"] = dict(r, t0=t0.isoformat(), passed=True, fired_line=fired_line, timeline=watch.timeline)
         try:
-            tmp = f"{p['state_file']}.tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(fresh, fh, indent=2, sort_keys=True)
-                fh.write("\n")
-            os.replace(tmp, p["state_file"])
+            write_state(p["state_file"], fresh)
             changed = True
         except OSError as exc:
             watch.note(f"cannot record the observation in {p['state_file']}: {exc}")

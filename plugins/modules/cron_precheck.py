@@ -149,7 +149,6 @@ import os
 import re
 import shlex
 import time
-from datetime import datetime, timezone
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -160,25 +159,9 @@ except ImportError:
     HAS_CRONTAB = False
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_entry
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, utc_now, write_state
 
 FIX = "set it in cc-ci-loops.service (Environment=) or ccci_cron_extra_env and re-provision"
-
-
-def read_state(path):
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError, TypeError):
-        return {}
-
-
-def write_state(path, data):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.replace(tmp, path)
 
 
 def status_of(launcher, env, user):
@@ -333,7 +316,7 @@ def main() -> None:
                             f"{p['upgrader_args']} from the cron environment")
     passed = not problems
     changed = True
-    at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    at = utc_now().replace(microsecond=0).isoformat()
     if p["state_file"]:
         fresh_state = read_state(p["state_file"])
         fresh_state["precheck"] = {"entry": entry_sha, "passed": passed, "at": at, "summary": summary,

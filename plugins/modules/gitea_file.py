@@ -86,11 +86,11 @@ sha:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import ledger
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import (
     gitea_argument_spec,
     gitea_from_module,
-    ledger_append,
 )
 
 
@@ -123,7 +123,7 @@ def main() -> None:
                 if module.check_mode:
                     continue
                 if sha is None:
-                    ledger_append(p["ledger"], {"kind": "branch", "repo": p["repo"], "ref": p["branch"]})
+                    ledger.append(p["ledger"], {"kind": "branch", "repo": p["repo"], "ref": p["branch"]})
                     base = client.resolve_sha(p["repo"], p["from_ref"])
                     source = client.get_file(p["repo"], path, base)
                     client.put_file(p["repo"], path, text, p["commit_message"], p["from_ref"],

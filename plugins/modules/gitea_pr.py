@@ -152,9 +152,10 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import ledger
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import (
-    gitea_argument_spec, gitea_from_module, ledger_append, pr_summary,
+    gitea_argument_spec, gitea_from_module, pr_summary,
 )
 
 
@@ -186,7 +187,7 @@ def ensure_present(module, gitea):
         created = sha is None
         if created:
             if not check:
-                ledger_append(p["ledger"], {"kind": "branch", "repo": repo, "ref": head, "from": start})
+                ledger.append(p["ledger"], {"kind": "branch", "repo": repo, "ref": head, "from": start})
                 gitea.create_branch(repo, head, start)
                 sha = gitea.branch_sha(repo, head)
         read_ref = sha or start
@@ -211,9 +212,12 @@ def ensure_present(module, gitea):
     pr = gitea.find_open_pr(repo, head, base)
     pr_created = False
     if pr is None and not check:
-        ledger_append(p["ledger"], {"kind": "pr", "repo": repo, "head": head, "base": base})
+        ledger.append(p["ledger"], {"kind": "pr", "repo": repo, "head": head, "base": base})
         pr, pr_created = gitea.create_pr(repo, head, base, p["title"] or f"cc-ci verification: {head}",
                                          p["body"] or "")
+        if pr_created:  # the number lets the sweep find the PR once its branch is gone (FACTS 2a)
+            ledger.append(p["ledger"], {"kind": "pr", "repo": repo, "head": head, "base": base,
+                                        "number": pr["number"]})
     elif pr is not None and changed_files and not check:
         pr = gitea.get_pr(repo, pr["number"])
     _guard_merged(module, repo, pr)

@@ -15,6 +15,13 @@ description:
   - Reads the state back and returns what is still open (a sweep whose C(remaining) is not empty
     did not clean up). Never merges anything; returns any PR of the run it finds merged.
   - Works after a killed run too, because the ledger is on disk and written before each creation.
+    PRs are found by the numbers the ledger recorded (a head ref only as the fallback: real Gitea
+    reports C(refs/pull/<n>/head) once a PR's branch is deleted).
+  - A ledger line that cannot be used (not UTF-8, not JSON, not a JSON object, cut short) is skipped
+    and reported (C(ledger_skipped), a warning); a repository, PR or branch that is gone is a note
+    (C(notes)), not an error. Neither stops the sweep.
+  - After a sweep that leaves nothing open and met no error, the ledger lines it read are dropped
+    (O(compact)), so the next sweep costs what is open, not what ever existed.
 author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
@@ -28,6 +35,12 @@ options:
     type: list
     elements: str
     default: []
+  compact:
+    description:
+      - Drop the ledger lines this sweep read once it has closed everything they name (nothing
+        remaining, no error). Lines appended meanwhile are kept. Never in check mode.
+    type: bool
+    default: true
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -70,28 +83,65 @@ merged:
   type: list
   elements: dict
   returned: always
+notes:
+  description: Things that need no action but are worth a line, e.g. a repository or PR that is gone.
+  type: list
+  elements: str
+  returned: always
+ledger_skipped:
+  description: Ledger lines that could not be used, each with its line number and why.
+  type: list
+  elements: str
+  returned: always
+compacted:
+  description: Whether the ledger lines this sweep read were dropped.
+  type: bool
+  returned: always
+lookups:
+  description: Requests sent to Gitea (retries included): what the sweep cost.
+  type: int
+  returned: always
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import ledger
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import gitea_argument_spec, gitea_from_module
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.sweep import plan_from, read_ledger, sweep
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.sweep import plan_from, sweep
 
 
 def main() -> None:
     spec = gitea_argument_spec()
-    spec.update(ledger=dict(type="path", required=True), repos=dict(type="list", elements="str", default=[]))
+    spec.update(ledger=dict(type="path", required=True), repos=dict(type="list", elements="str", default=[]),
+                compact=dict(type="bool", default=True))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_HTTPX:
         module.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
-    plan = plan_from(read_ledger(module.params["ledger"]), module.params["repos"])
+    path = module.params["ledger"]
+    try:
+        read = ledger.read(path)
+    except OSError as exc:
+        module.fail_json(msg=f"cannot read the ledger {path}: {exc.strerror or exc}: check ccci_ledger")
+    for note in read.skipped:
+        module.warn(f"ledger {path}: {note}")
+    plan = plan_from(read.entries, module.params["repos"])
+    lookups = 0
     try:
         with gitea_from_module(module) as client:
             result = sweep(client, plan, apply=not module.check_mode)
+            lookups = client.calls
     except (ApiError, ValueError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=bool(result["closed"] or result["deleted_branches"]), **result)
+        module.fail_json(msg=str(exc), ledger_skipped=read.skipped)
+    clean = not (result["remaining"] or result["errors"])
+    compacted = False
+    if module.params["compact"] and clean and not module.check_mode:
+        try:
+            compacted = ledger.compact(path, read.mark)
+        except OSError as exc:
+            result["notes"].append(f"could not compact the ledger {path}: {exc.strerror or exc}")
+    module.exit_json(changed=bool(result["closed"] or result["deleted_branches"] or compacted),
+                     ledger_skipped=read.skipped, compacted=compacted, lookups=lookups, **result)
 
 
 if __name__ == "__main__":

@@ -153,10 +153,11 @@ seconds:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import ledger
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.drone import drone_argument_spec, drone_from_module
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import (
-    gitea_argument_spec, gitea_from_module, ledger_append,
+    gitea_argument_spec, gitea_from_module,
 )
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.result_surfaces import observe_trigger, outcome_of
 
@@ -186,7 +187,7 @@ def run(module, gitea, drone):
     if module.check_mode:
         return result
 
-    ledger_append(p["ledger"], {"kind": "comment", "repo": repo, "pr": number, "body": p["body"]})
+    ledger.append(p["ledger"], {"kind": "comment", "repo": repo, "pr": number, "body": p["body"]})
     comment = gitea.post_comment(repo, number, p["body"])
     result["comment"] = {"id": comment.get("id"), "html_url": comment.get("html_url"),
                          "created_at": comment.get("created_at"),

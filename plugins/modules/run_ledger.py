@@ -15,7 +15,9 @@ description:
     already there (then C(changed) is V(false)).
   - With O(state=absent) every open entry whose fields include all of O(match) is marked done, by
     appending a C(kind=ledger_done) line (the file is only ever appended to).
-  - With O(state=read) the entries are returned, each with C(done).
+  - With O(state=read) the entries are returned, each with C(done). A line that cannot be used (not
+    UTF-8, not JSON, a JSON value that is not an object, cut short by a kill) is skipped, reported in
+    C(skipped) and as a warning; it never fails the task.
 author: coopcloud.cc_ci developers (@recipe-maintainers)
 options:
   path:
@@ -81,6 +83,11 @@ open:
   type: list
   elements: dict
   returned: when state=read
+skipped:
+  description: The lines that could not be used, each with its line number and why.
+  type: list
+  elements: str
+  returned: when state=read
 matched:
   description: The open entries marked done.
   type: list
@@ -88,66 +95,12 @@ matched:
   returned: when state=absent
 """
 
-import datetime
-import fcntl
 import json
-import os
-from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-DONE = "ledger_done"
-META = ("time", "created_by")
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def read(path: str) -> list[dict[str, Any]]:
-    """Entries with ``done``; lines cut short by a kill are skipped."""
-    lines: list[dict[str, Any]] = []
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for raw in fh:
-                try:
-                    data = json.loads(raw)
-                except ValueError:
-                    continue
-                if isinstance(data, dict):
-                    lines.append(data)
-    except FileNotFoundError:
-        return []
-    entries: list[dict[str, Any]] = []
-    for data in lines:
-        if data.get("kind") == DONE:
-            match = data.get("match") or {}
-            for entry in entries:
-                if not entry["done"] and matches(entry, match):
-                    entry["done"] = True
-        else:
-            entries.append(dict(data, done=False))
-    return entries
-
-
-def matches(entry: dict[str, Any], match: dict[str, Any] | None) -> bool:
-    return all(entry.get(k) == v for k, v in (match or {}).items())
-
-
-def append(path: str, record: dict[str, Any]) -> None:
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "a", encoding="utf-8") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            fh.write(json.dumps(record, sort_keys=True) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _same(entry: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    return {k: v for k, v in entry.items() if k not in (*META, "done")} == wanted
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import ledger
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import utc_iso
 
 
 def main() -> None:
@@ -164,26 +117,27 @@ def main() -> None:
     p = module.params
     path = p["path"]
     try:
-        entries = read(path)
+        read = ledger.read(path)
+        for note in read.skipped:
+            module.warn(f"ledger {path}: {note}")
         if p["state"] == "read":
-            chosen = [e for e in entries if matches(e, p["match"])]
-            module.exit_json(changed=False, entries=chosen, open=[e for e in chosen if not e["done"]])
+            chosen = [e for e in read.entries if ledger.matches(e, p["match"])]
+            module.exit_json(changed=False, entries=chosen, open=[e for e in chosen if not e["done"]],
+                             skipped=read.skipped)
         if p["state"] == "absent":
-            matched = [e for e in entries if not e["done"] and matches(e, p["match"])]
+            matched = [e for e in read.open if ledger.matches(e, p["match"])]
             if matched and not module.check_mode:
-                append(path, {"kind": DONE, "match": p["match"], "time": _now(), "created_by": "ccci"})
+                ledger.mark_done(path, p["match"])
             module.exit_json(changed=bool(matched), matched=matched)
         wanted = json.loads(json.dumps(p["entry"]))  # plain JSON types, as read back
-        if wanted.get("kind") == DONE:
-            module.fail_json(msg=f"kind {DONE} is reserved for done markers: use state=absent")
-        for entry in entries:
-            if not entry["done"] and _same(entry, wanted):
+        if wanted.get("kind") == ledger.DONE:
+            module.fail_json(msg=f"kind {ledger.DONE} is reserved for done markers: use state=absent")
+        for entry in read.open:
+            if ledger.same(entry, wanted):
                 module.exit_json(changed=False, entry=entry)
-        record = dict(wanted)
-        record.setdefault("created_by", "ccci")
-        record["time"] = _now()
+        record = dict(wanted, created_by=wanted.get("created_by", "ccci"), time=utc_iso())
         if not module.check_mode:
-            append(path, record)
+            ledger.append(path, record)
         module.exit_json(changed=True, entry=record)
     except OSError as exc:
         module.fail_json(msg=f"ledger {path}: {exc.strerror or exc}: check the path (ccci_ledger)")

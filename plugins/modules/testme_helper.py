@@ -138,12 +138,12 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import (
-    SECRET_KEY_RE,
     CliError,
     CliRunner,
     last_line,
     parse_verdict,
 )
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import secret_values
 
 
 class HelperScript(CliRunner):
@@ -168,9 +168,7 @@ def main() -> None:
     )
     p = module.params
     env = {str(k): str(v) for k, v in (p["env"] or {}).items()}
-    for key, value in env.items():
-        if SECRET_KEY_RE.search(key) and value:
-            module.no_log_values.add(value)
+    module.no_log_values.update(secret_values(env))
     env.update(POST="1" if p["post"] else "0", MAX_WAIT=str(p["max_wait"]), INTERVAL=str(p["interval"]))
 
     try:

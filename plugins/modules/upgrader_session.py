@@ -228,7 +228,8 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import SECRET_KEY_RE, CliError, CliRunner
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import CliError, CliRunner
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import secret_values
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.tmux import (
     ABSENT,
     IDLE,
@@ -299,9 +300,7 @@ def main() -> None:
     p = module.params
     name, state = p["name"], p["state"]
     env = {str(k): str(v) for k, v in (p["env"] or {}).items()}
-    for key, value in env.items():
-        if SECRET_KEY_RE.search(key) and value:
-            module.no_log_values.add(value)
+    module.no_log_values.update(secret_values(env))
     tmpdir = p["tmux_tmpdir"] or env.get("TMUX_TMPDIR")
     if tmpdir:
         env["TMUX_TMPDIR"] = tmpdir

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import gitea as gitea_mu
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import ApiError
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import GiteaClient, ledger_append
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import GiteaClient
 
 from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import BOT, GITEA, OUTSIDER, FakeForge
 
@@ -151,16 +151,6 @@ def test_set_status_and_compare_and_files(forge):
     assert g.list_statuses(REPO, pr["head"]["sha"])[0]["context"] == "cc-ci/testme"
     assert g.compare(REPO, "main", "ccci/s")["total_commits"] == 1
     assert g.pr_files(REPO, pr["number"])[0]["filename"] == "compose.yml"
-
-
-def test_ledger_append_writes_one_json_line(tmp_path):
-    path = tmp_path / "sub" / "ledger.jsonl"
-    ledger_append(str(path), {"kind": "pr", "repo": REPO, "head": "ccci/x"})
-    ledger_append(str(path), {"kind": "branch", "repo": REPO, "ref": "ccci/x"})
-    lines = [json.loads(x) for x in path.read_text().splitlines()]
-    assert [x["kind"] for x in lines] == ["pr", "branch"]
-    assert lines[0]["created_by"] == "ccci" and lines[0]["time"].endswith("Z")
-    assert ledger_append(None, {"kind": "pr"}) is None
 
 
 def test_parse_time_and_split_repo():

@@ -59,8 +59,11 @@ def test_ledger_lines_are_written_before_creating(forge, monkeypatch, tmp_path):
     ledger = tmp_path / "ledger.jsonl"
     run_module(gitea_pr.main, present(ledger=str(ledger)), forge, monkeypatch)
     lines = [json.loads(x) for x in ledger.read_text().splitlines()]
-    assert [(x["kind"], x["repo"]) for x in lines] == [("branch", REPO), ("pr", REPO)]
+    assert [(x["kind"], x["repo"]) for x in lines] == [("branch", REPO), ("pr", REPO), ("pr", REPO)]
     assert lines[0]["ref"] == "ccci/bump" and lines[1]["head"] == "ccci/bump"
+    # before the create: no number yet; after it, the number the sweep finds the PR by (FACTS 2a)
+    created = run_module(gitea_pr.main, present(ledger=str(ledger)), forge, monkeypatch)["pr"]
+    assert "number" not in lines[1] and lines[2]["number"] == created["number"] and lines[2]["head"] == "ccci/bump"
     assert all(x["created_by"] == "ccci" and x["time"] for x in lines)
     # a PR that fails to be created is still in the ledger (written before the create)
     forge.add_pr(REPO, "ccci/other")  # branch exists, PR open -> closed below so a new create is attempted
