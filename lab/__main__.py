@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--faults", default="", help="comma-separated lab faults")
             p.add_argument("--build-seconds", type=float, default=3.0)
             p.add_argument("--poll-interval", type=float, default=1.0)
+            p.add_argument("--runners", type=int, default=1, help="Drone runners (builds beyond wait queued)")
         if name == "up":
             p.add_argument("--fresh", action="store_true", help="wipe the state dir first")
     args = parser.parse_args(argv)
@@ -35,11 +36,11 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     if args.command == "serve":
-        return daemon.serve(str(state), _faults(args.faults), args.build_seconds, args.poll_interval)
+        return daemon.serve(str(state), _faults(args.faults), args.build_seconds, args.poll_interval, args.runners)
     if args.command == "up":
         try:
             path, started = daemon.up(state, _faults(args.faults), args.build_seconds, args.poll_interval,
-                                      args.fresh)
+                                      args.fresh, args.runners)
         except (RuntimeError, ValueError) as exc:
             print(f"lab up: {exc}", file=sys.stderr)
             return 1

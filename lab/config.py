@@ -41,13 +41,15 @@ class LabConfig:
     faults: list[str] = field(default_factory=list)
     build_seconds: float = 3.0
     poll_interval: float = 1.0
+    # Drone runners: builds beyond this many wait in Drone's queue (a box usually has one)
+    runners: int = 1
 
     @classmethod
     def new(cls, state_dir: str | os.PathLike[str], faults: list[str] | None = None,
-            build_seconds: float = 3.0, poll_interval: float = 1.0) -> "LabConfig":
+            build_seconds: float = 3.0, poll_interval: float = 1.0, runners: int = 1) -> "LabConfig":
         state = Path(state_dir).resolve()
         cfg = cls(state_dir=str(state), faults=sorted(lab_faults.validate(faults or [])),
-                  build_seconds=build_seconds, poll_interval=poll_interval)
+                  build_seconds=build_seconds, poll_interval=poll_interval, runners=max(1, int(runners)))
         cfg.root = str(state / "srv" / "cc-ci")
         cfg.abra_dir = str(state / "abra")
         cfg.tmux_tmpdir = str(state / "tmux")

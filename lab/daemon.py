@@ -64,12 +64,12 @@ def answers(url: str, path: str = "/") -> bool:
         return False
 
 
-def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval: float) -> int:
+def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval: float, runners: int = 1) -> int:
     from lab import seed
     from lab.gitea import GiteaService
     from lab.registry import RegistryService
 
-    cfg = LabConfig.new(state_dir, faults, build_seconds, poll_interval)
+    cfg = LabConfig.new(state_dir, faults, build_seconds, poll_interval, runners)
     state = Path(cfg.state_dir)
     cfg.pid = os.getpid()
     (state / "lab.pid").write_text(str(cfg.pid))
@@ -197,16 +197,16 @@ def _daemon_pid(state: Path) -> int:
 
 
 def up(state: Path, faults: list[str], build_seconds: float, poll_interval: float,
-       fresh: bool) -> tuple[Path, bool]:
+       fresh: bool, runners: int = 1) -> tuple[Path, bool]:
     """Start the lab unless it already runs with these settings; (lab.json, whether it started)."""
-    LabConfig.new(state, faults, build_seconds, poll_interval)  # validates the faults early
+    LabConfig.new(state, faults, build_seconds, poll_interval, runners)  # validates the faults early
     if fresh:
         down(state)
         shutil.rmtree(state, ignore_errors=True)
     current = running(state)
     if current is not None:
         if (sorted(current.faults) == sorted(set(faults)) and current.build_seconds == build_seconds
-                and current.poll_interval == poll_interval):
+                and current.poll_interval == poll_interval and current.runners == runners):
             return current.path, False
         log.info("lab up with other settings: restarting")
         down(state)
@@ -215,7 +215,7 @@ def up(state: Path, faults: list[str], build_seconds: float, poll_interval: floa
     state.mkdir(parents=True, exist_ok=True)
     (state / "lab.json").unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "lab", "serve", "--state", str(state), "--faults", ",".join(faults),
-           "--build-seconds", str(build_seconds), "--poll-interval", str(poll_interval)]
+           "--build-seconds", str(build_seconds), "--poll-interval", str(poll_interval), "--runners", str(runners)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
     env.pop("TMUX", None)  # lab tmux sessions must never land on the operator's tmux server

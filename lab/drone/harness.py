@@ -92,7 +92,8 @@ class Harness:
         run = Run(repo, number, params, cancel, server=self.cfg.abra_server)
         run.recipe = params.get("RECIPE", "").strip()
         run.source = params.get("REPO") or f"{self.cfg.mirror_org}/{run.recipe}"
-        run.ref = params.get("REF") or None
+        # mutant harness-ignores-ref: the harness checks out the default branch whatever REF says
+        run.ref = None if self.cfg.has("harness-ignores-ref") else (params.get("REF") or None)
         run.tests_ref = params.get("TESTS_REF") or "main"
         run.quick = _truthy(params.get("QUICK"))
         if run.recipe:
@@ -111,19 +112,15 @@ class Harness:
         began: list[bool] = []
 
         def start(b: dict) -> None:
-            if b["status"] != "pending":  # cancelled while its tests were being listed: stays killed
+            if b["status"] != "pending":  # cancelled while queued or while its tests were listed: stays so
                 return
             began.append(True)
             b.update(status="running", started=now)
-            b["stages"] = [{
-                "id": b["id"], "repo_id": 1, "build_id": b["id"], "number": STAGE, "name": "harness",
-                "kind": "pipeline", "type": "docker", "status": "running", "errignore": False, "exit_code": 0,
-                "machine": "lab", "os": "linux", "arch": "amd64", "started": now, "stopped": 0,
-                "created": now, "updated": now, "version": 1, "on_success": True, "on_failure": False,
-                "steps": [{"id": i, "step_id": b["id"], "number": i, "name": name, "status": "pending",
-                           "exit_code": 0, "started": 0, "stopped": 0, "version": 1, "image": "cc-ci/harness"}
-                          for i, (name, _) in enumerate(steps, start=1)],
-            }]
+            # the runner takes the stage: it starts and its steps appear (Drone creates none before)
+            b["stages"][0].update(status="running", machine="lab-runner", started=now, updated=now, steps=[
+                {"id": i, "step_id": b["stages"][0]["id"], "number": i, "name": name, "status": "pending",
+                 "exit_code": 0, "started": 0, "stopped": 0, "version": 1, "image": "cc-ci/harness"}
+                for i, (name, _) in enumerate(steps, start=1)])
 
         self.store.update(repo, number, start)
         if not began:
@@ -149,9 +146,13 @@ class Harness:
                 else:
                     failed = True
         final = "killed" if killed else ("failure" if failed else "success")
+        if failed and self.cfg.has("drone-success-despite-failed-step"):
+            final = "success"  # the lie: the build says success, its failed step stays failed
 
         def finish(b: dict) -> None:
             end = int(time.time())
+            if self.cfg.has("drone-finished-before-started"):
+                end = b["started"] - 7  # the lie: a clock that stamps the end before the start
             b.update(status=final, finished=end)
             for stage in b["stages"]:
                 stage.update(status=final, stopped=end, exit_code=0 if final == "success" else 1)
@@ -224,7 +225,9 @@ class Harness:
             log("RECIPE is not set: nothing to test")
             return False
         log(f"cloning {run.source} at {run.ref or 'its default branch'}")
+        head = run.ref or (self.gitea().branch_head(run.source, "main") or {}).get("id", "?")
         files = self.gitea().tree(run.source, run.ref)
+        log(f"HEAD is now at {head}")
         if "compose.yml" not in files:
             log(f"{run.source} at {run.ref}: no compose.yml, not a recipe")
             return False
@@ -302,6 +305,9 @@ class Harness:
         return step
 
     def teardown(self, run: Run, log: Callable[[str], None]) -> bool:
+        if self.cfg.has("harness-skips-teardown"):
+            log(f"removed {run.domain}")  # the lie: nothing was undeployed or removed
+            return True
         if not run.recipe or self.engine.env_path(run.domain) is None:
             log("nothing deployed: nothing to tear down")
             return True

@@ -1,7 +1,6 @@
 """The lab's Drone server: the v2 REST subset of FACTS §3, a build page, and a pool of build workers."""
 from __future__ import annotations
 
-import html
 import json
 import logging
 import re
@@ -23,6 +22,9 @@ from lab.drone.store import TERMINAL, BuildStore
 log = logging.getLogger("lab.drone")
 REPO = r"/api/repos/(?P<o>[^/]+)/(?P<r>[^/]+)"
 RESERVED = {"branch", "commit", "access_token"}
+WEB_APP = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>Drone</title></head>"
+           "<body><noscript>You need to enable JavaScript to run this app.</noscript><div id=\"root\"></div>"
+           "</body></html>")
 
 
 class HTTPError(Exception):
@@ -36,7 +38,8 @@ class DroneService:
         self.cfg = cfg
         self.store = BuildStore(Path(cfg.state_dir) / "drone.json")
         self.harness = Harness(cfg, self.store)
-        self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="drone-build")
+        # one worker per runner: builds beyond that wait, FIFO, as pending (a box has one runner)
+        self.pool = ThreadPoolExecutor(max_workers=max(1, cfg.runners), thread_name_prefix="drone-runner")
         self.cancels: dict[tuple[str, int], threading.Event] = {}
         self.server: ThreadingHTTPServer | None = None
 
@@ -75,8 +78,14 @@ class DroneService:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _recover(self) -> None:
-        """Builds cut off by a daemon crash become ``error``; their apps are torn down."""
+        """Builds cut off by a daemon crash become ``error`` and their apps are torn down; builds still
+        queued (their stage never taken) go back in the queue, as Drone's do."""
         for repo, build in self.store.unfinished():
+            if build["status"] == "pending" and not build.get("started"):
+                self._enqueue(repo, build["number"])
+                continue
+            if build["status"] != "running":
+                continue  # blocked / waiting_on_dependencies: they wait for a human, as before
             def fail(b: dict) -> None:
                 b.update(status="error", error="lab restarted while the build ran", finished=int(time.time()))
                 for stage in b.get("stages", []):
@@ -140,9 +149,35 @@ class DroneService:
                 "params": {k: v for k, v in query.items() if k not in RESERVED}, "cron": "", "deploy_to": "",
                 "deploy_id": 0, "debug": False, "version": 1,
             }
-        build = self.store.create(repo, fields)
-        self._enqueue(repo, build["number"])
-        return build
+        stale = self._stale_answer(repo, fields)
+        build = self.store.create(repo, fields, status=self._initial_status())
+        if build["status"] == "pending" and not self.cfg.has("drone-dead-runner"):
+            self._enqueue(repo, build["number"])
+        elif build["status"] == "blocked" and self.cfg.has("drone-declines-builds"):
+            threading.Timer(max(self.cfg.build_seconds / 3, 0.5), self._decline, (repo, build["number"])).start()
+        return stale or build
+
+    def _initial_status(self) -> str:
+        """``pending``; lab faults make Drone hold the stage for approval or for a stage it depends on."""
+        if self.cfg.has("drone-blocks-builds") or self.cfg.has("drone-declines-builds"):
+            return "blocked"
+        if self.cfg.has("drone-waits-on-dependencies"):
+            return "waiting_on_dependencies"
+        return "pending"
+
+    def _decline(self, repo: str, number: int) -> None:
+        """What a maintainer's "decline" does to a blocked build (handler/api/repos/builds/stages/decline.go)."""
+        def change(b: dict) -> None:
+            if b["status"] == "blocked":
+                b["status"] = b["stages"][0]["status"] = "declined"
+        self.store.update(repo, number, change)
+
+    def _stale_answer(self, repo: str, fields: dict) -> dict | None:
+        """Mutant ``drone-answers-stale-build``: the trigger is answered with the recipe's previous build."""
+        if not self.cfg.has("drone-answers-stale-build"):
+            return None
+        recipe = (fields.get("params") or {}).get("RECIPE")
+        return next((b for b in self.store.list(repo) if (b.get("params") or {}).get("RECIPE") == recipe), None)
 
     def cancel(self, repo: str, number: int) -> dict:
         build = self.store.get(repo, number)
@@ -153,22 +188,10 @@ class DroneService:
         event = self.cancels.get((repo, number))
         if event:
             event.set()
-        if build["status"] == "pending" and not build["stages"]:
-            # not picked up yet: the worker will see the status and skip it
-            return self.store.update(repo, number, lambda b: b.update(status="killed", finished=int(time.time())))
+        if build["status"] in ("pending", "blocked", "waiting_on_dependencies") and not build.get("started"):
+            # no runner has it: the worker will see the status and skip it (service/canceler)
+            return self.store.update(repo, number, _cancel_queued)
         return self.store.get(repo, number) or build
-
-    def build_page(self, repo: str, number: int) -> str | None:
-        build = self.store.get(repo, number)
-        if build is None:
-            return None
-        rows = "".join(f"<li>{html.escape(s['name'])}: {html.escape(s['status'])}</li>"
-                       for st in build["stages"] for s in st["steps"])
-        params = html.escape(json.dumps(build.get("params") or {}, sort_keys=True))
-        return (f"<!doctype html><html><head><title>{html.escape(repo)} #{number}</title></head><body>"
-                f"<h1>{html.escape(repo)} #{number}: {html.escape(build['status'])}</h1>"
-                f"<p>event {html.escape(build['event'])}, params <code>{params}</code></p><ul>{rows}</ul></body></html>")
-
 
 class _Handler(BaseHTTPRequestHandler):
     drone: DroneService
@@ -213,13 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_DELETE = do_HEAD = _dispatch  # noqa: N815
 
     def _page(self, path: str) -> None:
-        m = re.fullmatch(r"/(?P<o>[^/]+)/(?P<r>[^/]+)/(?P<n>\d+)", path)
-        page = self.drone.build_page(f"{m['o']}/{m['r']}", int(m["n"])) if m else None
-        if path == "/":
-            page = "<!doctype html><html><body><h1>Drone (cc-ci lab)</h1></body></html>"
-        if page is None:
-            return self._send(404, "<!doctype html><html><body>404 page not found</body></html>", "text/html")
-        self._send(200, page, "text/html")
+        """Drone's server answers every non-API path with its web app (handler/web: r.NotFound(HandleIndex)):
+        the page renders builds client-side, so a 200 says nothing about whether a build exists."""
+        self._send(200, WEB_APP, "text/html")
 
     def _api(self, method: str, path: str, query: dict[str, str]) -> None:
         d = self.drone
@@ -241,9 +260,11 @@ class _Handler(BaseHTTPRequestHandler):
                                     "counter": builds[0]["number"] if builds else 0})
         if rest == "/builds":
             if method == "GET":
-                page, per_page = _int(query.get("page"), 1), min(max(_int(query.get("per_page"), 25), 1), 100)
-                builds = d.store.list(repo)
-                return self._send(200, builds[(max(page, 1) - 1) * per_page:max(page, 1) * per_page])
+                # handler/api/repos/builds/list.go: per_page outside 1..100 is 25; page 0 or 1 is the first
+                page, per_page = _int(query.get("page"), 1), _int(query.get("per_page"), 25)
+                per_page = per_page if 1 <= per_page <= 100 else 25
+                offset = (page - 1) * per_page if page > 1 else 0
+                return self._send(200, d.store.list(repo)[offset:offset + per_page])
             if method == "POST":
                 return self._send(200, d.create(repo, query))
         bm = re.fullmatch(r"/builds/(?P<n>\d+)(?P<logs>/logs/(?P<stage>\d+)/(?P<step>\d+))?", rest)
@@ -268,6 +289,13 @@ class _Handler(BaseHTTPRequestHandler):
         if rest.startswith("/builds"):
             raise HTTPError(405, "Method Not Allowed")
         raise HTTPError(404, "Not Found")
+
+
+def _cancel_queued(b: dict) -> None:
+    now = int(time.time())
+    b.update(status="killed", finished=now, started=b.get("started") or now)
+    for stage in b.get("stages", []):
+        stage.update(status="skipped", started=stage.get("started") or now, stopped=now)
 
 
 def _int(value: str | None, default: int) -> int:

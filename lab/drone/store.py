@@ -47,14 +47,22 @@ class BuildStore:
     def _builds(self, repo: str) -> list[Build]:
         return self._data["repos"].setdefault(repo, [])
 
-    def create(self, repo: str, fields: Build) -> Build:
+    def create(self, repo: str, fields: Build, status: str = "pending") -> Build:
+        """A new build and its one stage, both ``status`` (Drone creates stages at trigger; steps come
+        when a runner takes the stage)."""
         with self._lock:
             builds = self._builds(repo)
             self._data["seq"] += 1
             now = int(time.time())
             build = {**fields, "id": self._data["seq"], "number": (builds[-1]["number"] if builds else 0) + 1,
-                     "status": "pending", "created": now, "updated": now, "started": 0, "finished": 0,
-                     "stages": []}
+                     "status": status, "created": now, "updated": now, "started": 0, "finished": 0}
+            build["stages"] = [{
+                "id": build["id"], "repo_id": fields.get("repo_id", 1), "build_id": build["id"], "number": 1,
+                "name": "harness", "kind": "pipeline", "type": "docker", "status": status, "errignore": False,
+                "exit_code": 0, "machine": "", "os": "linux", "arch": "amd64", "started": 0, "stopped": 0,
+                "created": now, "updated": now, "version": 1, "on_success": True, "on_failure": False,
+                "depends_on": [], "labels": {},
+            }]
             builds.append(build)
             self._save()
             return copy.deepcopy(build)

@@ -281,8 +281,90 @@ def test_green_build(drone: DroneService, heads: dict[str, str], box: FakeBox) -
     assert build["started"] and build["finished"] >= build["started"] and build["link"]
     engine = Engine(Path(drone.cfg.abra_dir))
     assert engine.objects("stacks") == engine.objects("volumes") == [] and engine.apps() == {}
-    page = httpx.get(f"{drone.cfg.drone_url}/{CI}/{build['number']}")
-    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+
+def test_web_app_answers_every_non_api_path(drone: DroneService) -> None:
+    """Drone's server answers any non-API path with its web app: a 200 proves no build exists."""
+    for path in (f"/{CI}/1", f"/{CI}/99999", "/no/such/page", "/"):
+        page = httpx.get(drone.cfg.drone_url + path)
+        assert page.status_code == 200 and "text/html" in page.headers["content-type"], path
+    assert httpx.get(drone.cfg.drone_url + f"/{CI}/99999").text == httpx.get(drone.cfg.drone_url + f"/{CI}/1").text
+    assert api(drone).get("/api/no/such/route").status_code == 404
+
+
+def test_one_runner_queues_builds_with_pending_stages(drone: DroneService, heads: dict[str, str]) -> None:
+    """One runner: the second build waits ``pending``, its stage created at trigger, no steps until it runs."""
+    first = trigger(drone, **recipe_params(heads["main"]))
+    second = trigger(drone, **recipe_params(heads["main"]))
+    for created in (first, second):
+        assert created["status"] == "pending"
+        assert [(st["number"], st["status"]) for st in created["stages"]] == [(1, "pending")]
+        assert "steps" not in created["stages"][0] and created["started"] == 0
+    end = time.time() + 10
+    queued = api(drone).get(f"/api/repos/{CI}/builds/{second['number']}").json()
+    while api(drone).get(f"/api/repos/{CI}/builds/{first['number']}").json()["status"] != "running":
+        assert time.time() < end
+        time.sleep(0.02)
+        queued = api(drone).get(f"/api/repos/{CI}/builds/{second['number']}").json()
+    queued = api(drone).get(f"/api/repos/{CI}/builds/{second['number']}").json()
+    assert queued["status"] == "pending" and queued["stages"][0]["status"] == "pending"
+    assert "steps" not in queued["stages"][0]
+    first, second = wait(drone, first["number"]), wait(drone, second["number"])
+    assert second["started"] >= first["finished"]  # never overlapped
+    assert steps(second)["teardown"] == "success" and second["stages"][0]["machine"]
+
+
+def test_two_runners_overlap(tmp_path: Path, box: FakeBox, heads: dict[str, str]) -> None:
+    cfg = make_cfg(tmp_path, box, build_seconds=1.5)
+    cfg.runners = 2
+    svc = DroneService(cfg)
+    cfg.drone_url = svc.start() or ""
+    try:
+        a, b = (trigger(svc, **recipe_params(heads["main"])) for _unused in range(2))
+        a, b = wait(svc, a["number"]), wait(svc, b["number"])
+    finally:
+        svc.stop()
+    assert b["started"] < a["finished"]
+
+
+def test_per_page_as_drone_handles_it(drone: DroneService, heads: dict[str, str]) -> None:
+    for _unused in range(3):
+        trigger(drone, RECIPE="orphan", REPO="recipe-maintainers/orphan")
+    c = api(drone)
+    everything = [b["number"] for b in c.get(f"/api/repos/{CI}/builds", params={"per_page": 100}).json()]
+    assert len(everything) > 3
+    for per_page in (0, -1, 101, 1000, "x"):  # outside 1..100: Drone's default of 25
+        got = c.get(f"/api/repos/{CI}/builds", params={"per_page": per_page}).json()
+        assert [b["number"] for b in got] == everything[:25], per_page
+    assert [b["number"] for b in c.get(f"/api/repos/{CI}/builds", params={"page": 0, "per_page": 2}).json()] \
+        == everything[:2]
+    assert [b["number"] for b in c.get(f"/api/repos/{CI}/builds", params={"page": 2, "per_page": 2}).json()] \
+        == everything[2:4]
+
+
+@pytest.mark.parametrize(("fault", "status", "final"), [
+    ("drone-blocks-builds", "blocked", "blocked"),
+    ("drone-declines-builds", "blocked", "declined"),
+    ("drone-waits-on-dependencies", "waiting_on_dependencies", "waiting_on_dependencies"),
+    ("drone-dead-runner", "pending", "pending"),
+])
+def test_faults_hold_the_stage(tmp_path: Path, box: FakeBox, heads: dict[str, str], fault: str, status: str,
+                               final: str) -> None:
+    cfg = make_cfg(tmp_path, box, build_seconds=0.3, faults=[fault])
+    svc = DroneService(cfg)
+    cfg.drone_url = svc.start() or ""
+    try:
+        created = trigger(svc, **recipe_params(heads["main"]))
+        assert created["status"] == created["stages"][0]["status"] == status
+        time.sleep(1.5)  # longer than a build and than the lab's decline delay
+        build = api(svc).get(f"/api/repos/{CI}/builds/{created['number']}").json()
+        assert build["status"] == build["stages"][0]["status"] == final
+        assert build["started"] == 0 and "steps" not in build["stages"][0]
+        assert Engine(Path(cfg.abra_dir)).apps() == {}
+        if final != "declined":  # a queued or held build can be cancelled: Drone skips its stage
+            killed = api(svc).delete(f"/api/repos/{CI}/builds/{created['number']}").json()
+            assert killed["status"] == "killed" and killed["stages"][0]["status"] == "skipped"
+    finally:
+        svc.stop()
 
 
 def test_regression_fails_deploy_and_tears_down(drone: DroneService, heads: dict[str, str]) -> None:
@@ -302,8 +384,6 @@ def test_stale_test_and_tests_ref(drone: DroneService, heads: dict[str, str]) ->
     assert stale["status"] == "failure" and steps(stale)["test:version_header"] == "failure"
     assert "expected server_header=nginx/1.26.2 got nginx/1.27.3" in log_of(drone, stale, "test:version_header")
     assert fresh["status"] == "success"
-    # the two ran at once: builds are not serialised
-    assert fresh["started"] <= stale["finished"]
 
 
 def test_unenrolled_recipe_fails_clearly(drone: DroneService) -> None:
