@@ -166,7 +166,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import check_registry
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import evaluate, store
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.report import redact
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import redact_text
 
 
 def main() -> None:
@@ -201,7 +201,7 @@ def main() -> None:
         module.fail_json(msg=f"check_result: {exc}")
     secrets = p["redact"]
     result = evaluate(p["id"], p["started"], p["predicates"], p["evidence"], p["error"], p["skip"],
-                      inputs=p["inputs"], expectations=p["expectations"], scrub=lambda text: redact(text, secrets))
+                      inputs=p["inputs"], expectations=p["expectations"], scrub=lambda text: redact_text(text, secrets))
     path = store(p["report_dir"], result)
     module.exit_json(changed=False, verdict=result.verdict, diagnosis=result.diagnosis, seconds=result.seconds,
                      predicates=result.evidence.get("predicates", []), path=path)

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils import check_registry, checks, report
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import check_registry, checks, redaction, report
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import CheckResult, Predicate, evaluate
 
 
@@ -69,12 +69,12 @@ def test_expectations_still_work_as_numbered_predicates() -> None:
 
 def test_inputs_made_json_safe_and_secrets_scrubbed() -> None:
     result = evaluate("V6", 0, [ok("V6.a", when={1, 2}, token="sekrit-value", nested=[{"t": "x sekrit-value"}])],
-                      {"seen": "sekrit-value"}, scrub=lambda t: report.redact(t, ["sekrit-value"]))
+                      {"seen": "sekrit-value"}, scrub=lambda t: redaction.redact_text(t, ["sekrit-value"]))
     inputs = result.evidence["predicates"][0]["inputs"]
     assert inputs["token"] == "********" and inputs["nested"] == [{"t": "x ********"}]
     assert isinstance(inputs["when"], str) and result.evidence["seen"] == "********"
     failed = evaluate("V6", 0, [bad("V6.a", "the bridge sent sekrit-value")],
-                      scrub=lambda t: report.redact(t, ["sekrit-value"]))
+                      scrub=lambda t: redaction.redact_text(t, ["sekrit-value"]))
     assert failed.diagnosis == "the bridge sent ********"
     json.dumps(result.as_dict())
 
