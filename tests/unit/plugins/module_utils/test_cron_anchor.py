@@ -44,14 +44,6 @@ def test_too_close_counts_as_passed():
     assert a.moved and (a.t0 - now).total_seconds() >= 60
 
 
-def test_dst_gap_is_noted():
-    # 02:30 on 2027-03-14 does not exist in New York
-    done = datetime(2027, 3, 7, 7, 30, tzinfo=UTC)  # 02:30 EST a week before
-    a = ca.compute_anchor(done - timedelta(hours=1), 3600, "America/New_York", now=done - timedelta(hours=1))
-    assert a.schedule == "30 2 * * 0"
-    assert any("DST gap" in n for n in a.notes)
-
-
 def test_next_fires_weekly_in_daemon_zone():
     t0 = datetime(2026, 11, 23, 17, 5, tzinfo=ca.zone("America/New_York"))
     fires = ca.next_fires("5 17 * * 1", "America/New_York", after=t0 - timedelta(minutes=1))
