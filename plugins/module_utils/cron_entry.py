@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 CRON_DEFAULT_PATH = "/usr/bin:/bin"
-_VAR_RE = re.compile(r"^\s*([^=\s#]+)\s*=\s*(.*?)\s*$")
 
 
 class CrontabError(Exception):
@@ -69,30 +68,58 @@ def end_line(marker_id: str = MARKER_ID) -> str:
 
 
 def render_var(key: str, value: str) -> str:
-    """One crontab variable line that cron reads back as exactly ``key`` = ``value``."""
+    """One crontab variable line that Debian cron's ``load_env()`` reads back as exactly ``key`` = ``value``.
+
+    cron takes an unquoted value up to the end of the line, trailing blanks dropped; a value opened with
+    a quote runs to the same quote, and nothing but blanks may follow it (else the line is not a
+    variable line and ``crontab`` rejects it as a bad job). There is no escape character. So a value
+    that is empty, starts or ends with a blank, or starts with a quote is quoted with a quote it does
+    not contain; one that contains both quotes cannot be written and is refused.
+    """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
         raise CrontabError(f"variable name {key!r} cannot go into a crontab")
-    if "\n" in value or "\r" in value:
-        raise CrontabError(f"the value of {key} contains a newline, which a crontab line cannot carry")
-    if value == "" or value != value.strip() or value[0] in "'\"":
-        value = f'"{value}"'
+    if "\n" in value or "\r" in value or "\0" in value:
+        raise CrontabError(f"the value of {key} contains a newline or NUL, which a crontab line cannot carry")
+    if value == "" or value != value.strip(" \t\f\v") or value[0] in "'\"":
+        quote = next((q for q in ('"', "'") if q not in value), None)
+        if quote is None:
+            raise CrontabError(f"the value of {key} needs quoting in a crontab (it starts with a quote or a blank) "
+                               "but contains both quote characters, which cron cannot read back: change the value")
+        value = f"{quote}{value}{quote}"
     return f"{key}={value}"
 
 
+def _quoted_or_word(text: str, stop: str) -> tuple[str, str] | None:
+    """(token, rest): a quoted token runs to the same quote; a bare one stops at a blank or *stop*."""
+    if text[:1] in ("'", '"'):
+        end = text.find(text[0], 1)
+        return None if end < 0 else (text[1:end], text[end + 1:])
+    m = re.match(r"[^\s" + re.escape(stop) + r"]*", text)
+    return m.group(0), text[m.end():]
+
+
 def parse_var_line(line: str) -> tuple[str, str] | None:
-    """``(name, value)`` when *line* is a cron variable line, as cron's ``load_env`` reads it."""
-    stripped = line.strip()
-    if not stripped or stripped.startswith("#"):
+    """``(name, value)`` when *line* is a cron variable line, as Debian cron's ``load_env()`` reads it;
+    None when it is not (cron then parses it as a job line, and ``crontab`` rejects a bad one)."""
+    text = line.strip()
+    if not text or text.startswith("#"):
         return None
-    m = _VAR_RE.match(line)
-    if not m:
+    name_rest = _quoted_or_word(text, "=")
+    if name_rest is None or not name_rest[0]:
         return None
-    name, value = m.group(1), m.group(2)
-    if name[0] in "'\"" and len(name) > 1 and name[-1] == name[0]:
-        name = name[1:-1]
-    if len(value) >= 2 and value[0] in "'\"" and value[-1] == value[0]:
-        value = value[1:-1]
-    return name, value
+    name, rest = name_rest
+    rest = rest.lstrip()
+    if not rest.startswith("="):
+        return None
+    rest = rest[1:].lstrip()
+    if not rest:
+        return None  # "NAME=" with nothing after it is not a variable line
+    if rest[0] in ("'", '"'):
+        end = rest.find(rest[0], 1)
+        if end < 0 or rest[end + 1:].strip():
+            return None  # unterminated, or text after the closing quote
+        return name, rest[1:end]
+    return name, rest.rstrip()
 
 
 def job_command(launcher: str, action: str, log: str, marker_id: str = MARKER_ID) -> str:
@@ -129,15 +156,21 @@ def block_lines(env: Mapping[str, str], schedule: str, command: str, comment: st
 
 @dataclass
 class Located:
-    """Where the entry sits in a crontab's lines."""
+    """Where the entry sits in a crontab's lines, and what was wrong with its markers."""
 
     job_indexes: list[int] = field(default_factory=list)
-    block: tuple[int, int] | None = None  # first and last line index of BEGIN..END
+    #: (first, last) line ranges that belong to the entry: BEGIN..END blocks, repaired ones, stray markers.
+    regions: list[tuple[int, int]] = field(default_factory=list)
     comment: str | None = None  # the marker comment of the (first) job line
+    notes: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
-        return bool(self.job_indexes) or self.block is not None
+        return bool(self.job_indexes) or bool(self.regions)
+
+    @property
+    def block(self) -> tuple[int, int] | None:
+        return self.regions[0] if self.regions else None
 
     @property
     def anchor(self):
@@ -151,31 +184,77 @@ def _job_comment(line: str, marker_id: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
+def _is_begin(line: str, marker_id: str) -> bool:
+    return line.startswith(f"# BEGIN {marker_id}")
+
+
+def _is_end(line: str, marker_id: str) -> bool:
+    return line.strip() == end_line(marker_id)
+
+
 def locate(lines: list[str], marker_id: str = MARKER_ID) -> Located:
-    """Find the entry: job lines whose comment starts with the marker id, and the BEGIN/END block."""
+    """Find the entry: its job lines (comment starting with the marker id) and its marker blocks.
+
+    Damaged markers are repaired, each with a note: a BEGIN without END ends at its job line (or is
+    the BEGIN line alone when no job line follows); an END with no BEGIN before it is a stray line; a
+    second block is part of the entry too. A job line outside any block (hand-edited) is the entry's
+    only line there: the variable lines above it are the user's.
+    """
     found = Located()
-    begin = end = None
+    jobs = []
     for i, line in enumerate(lines):
-        if line.startswith(f"# BEGIN {marker_id}") and begin is None:
-            begin = i
-        elif line.strip() == end_line(marker_id) and begin is not None and end is None:
-            end = i
         comment = _job_comment(line, marker_id)
         if comment is not None and (comment == marker_id or comment.startswith(marker_id + " ")):
-            found.job_indexes.append(i)
+            jobs.append(i)
             found.comment = found.comment or comment
-    if begin is not None and end is not None:
-        found.block = (begin, end)
-    elif begin is not None:
-        found.block = (begin, begin)
+    found.job_indexes = jobs
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _is_begin(line, marker_id):
+            nxt = next((j for j in range(i + 1, len(lines))
+                        if _is_begin(lines[j], marker_id) or _is_end(lines[j], marker_id)), None)
+            if nxt is not None and _is_end(lines[nxt], marker_id):
+                found.regions.append((i, nxt))
+                i = nxt + 1
+                continue
+            limit = nxt if nxt is not None else len(lines)
+            job = next((j for j in jobs if i < j < limit), None)
+            if job is not None:
+                found.regions.append((i, job))
+                found.notes.append(f"repaired the crontab: the {marker_id} block at line {i + 1} had no END marker; "
+                                   f"it was taken to end at its job line (line {job + 1})")
+                i = job + 1
+            else:
+                found.regions.append((i, i))
+                found.notes.append(f"repaired the crontab: removed a {marker_id} BEGIN marker with no END and no "
+                                   f"job line (line {i + 1})")
+                i += 1
+            continue
+        if _is_end(line, marker_id):
+            found.regions.append((i, i))
+            found.notes.append(f"repaired the crontab: removed a stray {marker_id} END marker with no BEGIN "
+                               f"before it (line {i + 1})")
+        i += 1
+    blocks = [r for r in found.regions if r[1] > r[0]]
+    if len(blocks) > 1:
+        found.notes.append(f"repaired the crontab: {len(blocks)} {marker_id} blocks were found; they are "
+                           "replaced by one")
+    stray_jobs = [j for j in jobs if not any(a <= j <= b for a, b in found.regions)]
+    if stray_jobs and found.regions:
+        found.notes.append(f"repaired the crontab: {len(stray_jobs)} {marker_id} job line(s) outside the block "
+                           "were removed")
+    elif len(stray_jobs) > 1:
+        found.notes.append(f"repaired the crontab: {len(stray_jobs)} {marker_id} job lines were found; one entry "
+                           "is kept")
     return found
 
 
 def splice(text: str, new_block: list[str] | None, marker_id: str = MARKER_ID) -> str:
     """*text* with the entry replaced by *new_block* (None removes it); other lines byte-identical.
 
-    The block goes where the old one was (or the first old job line), else at the end. Stray
-    duplicate job lines with the marker are removed, so the entry is never duplicated.
+    The block goes where the first old block (or the first job line) was, else at the end. A job line
+    outside the blocks is replaced alone: the user's variable lines above it stay, and still apply.
     """
     lines = text.split("\n")
     trailing_newline = text.endswith("\n")
@@ -185,19 +264,11 @@ def splice(text: str, new_block: list[str] | None, marker_id: str = MARKER_ID) -
         lines = []
     loc = locate(lines, marker_id)
     drop: set[int] = set(loc.job_indexes)
-    insert_at: int | None = None
-    if loc.block is not None:
-        first, last = loc.block
+    for first, last in loc.regions:
         drop.update(range(first, last + 1))
-        insert_at = first
-    elif loc.job_indexes:
-        # a job line without its block (hand-edited): take the variable lines right above it too
-        first = loc.job_indexes[0]
-        start = first
-        while start > 0 and parse_var_line(lines[start - 1]) is not None:
-            start -= 1
-        drop.update(range(start, first))
-        insert_at = start
+    starts = [first for first, _last in loc.regions if _is_begin(lines[first], marker_id)] + loc.job_indexes
+    starts = starts or [first for first, _last in loc.regions]  # only stray END lines: put it there
+    insert_at: int | None = min(starts) if starts else None
     kept: list[str] = []
     for i, line in enumerate(lines):
         if i == insert_at and new_block is not None:

@@ -23,7 +23,9 @@ Parsing follows systemd (``conf-parser.c``, ``extract_first_word()``, ``env-file
   ``Environment=`` and **override** it (systemd.exec(5)). File syntax: ``KEY=VALUE`` lines, ``#``/``;``
   comments, single quotes literal, double quotes with ``\\"``, ``\\\\``, ``\\$`` and ``\\``` escapes,
   a trailing backslash continues the line, unquoted trailing whitespace is dropped.
-* Specifiers ``%%``, ``%n``, ``%N``, ``%p``, ``%i``, ``%u``, ``%h`` are expanded.
+* Specifiers (``%%``, ``%n``, ``%N``, ``%p``, ``%i``, ``%u``, ``%U``, ``%h``, ``%s``, ``%t``, ``%S``, ...) are
+  expanded as systemd.unit(5) says: ``%u``/``%h`` are the service manager's user (root, ``/root`` for a
+  system unit), not ``User=``.
 
 Where systemd would log a warning and drop an assignment, this module raises :class:`UnitError`
 instead: the weekly job must not run with a silently different environment. Every error is one line
@@ -184,19 +186,39 @@ def extract_words(value: str, relax: bool = False) -> list[str]:
 
 # -- specifiers -------------------------------------------------------------------------------------
 
-def _expand_specifiers(value: str, unit: str, user: str | None) -> str:
+def _manager_user(unit_path: str | None) -> str:
+    """Who runs the service manager that loads the unit: root for a system unit; for a user unit
+    (``.../systemd/user/...``) the owner of the unit file."""
+    if unit_path and "/systemd/user/" in unit_path and os.path.exists(unit_path):
+        try:
+            return pwd.getpwuid(os.stat(unit_path).st_uid).pw_name
+        except KeyError:
+            pass
+    return "root"
+
+
+def _expand_specifiers(value: str, unit: str, manager: str = "root") -> str:
+    """Expand systemd.unit(5) specifiers. ``%u``/``%U``/``%h``/``%s`` name the user running the
+    service manager (root for system units), never ``User=`` (systemd.unit(5): "not influenced by
+    the User= setting")."""
     name = os.path.basename(unit)
     stem = name.rsplit(".", 1)[0] if "." in name else name
     prefix, _sep, instance = stem.partition("@")
 
-    def home() -> str:
+    def entry() -> pwd.struct_passwd:
         try:
-            return pwd.getpwnam(user or "root").pw_dir
+            return pwd.getpwnam(manager)
         except KeyError as exc:
-            raise ValueError(f"%h: no passwd entry for user {user}") from exc
+            raise ValueError(f"no passwd entry for the manager's user {manager}") from exc
 
+    system = manager == "root"
     table = {"%": lambda: "%", "n": lambda: name, "N": lambda: stem, "p": lambda: prefix,
-             "i": lambda: instance, "u": lambda: user or "root", "h": home}
+             "i": lambda: instance, "u": lambda: manager, "U": lambda: str(entry().pw_uid),
+             "h": lambda: entry().pw_dir, "s": lambda: "/bin/sh" if system else entry().pw_shell,
+             "E": lambda: "/etc", "T": lambda: "/tmp", "V": lambda: "/var/tmp"}
+    if system:
+        table.update({"t": lambda: "/run", "S": lambda: "/var/lib", "C": lambda: "/var/cache",
+                      "L": lambda: "/var/log"})
     out: list[str] = []
     i = 0
     while i < len(value):
@@ -244,6 +266,7 @@ def parse_unit_text(text: str, unit: str = "unit", env: UnitEnv | None = None, w
     """Apply the ``[Service]`` settings of one unit file's *text* to *env* (a new one by default)."""
     env = env or UnitEnv(unit=unit, source=f"file:{unit}")
     where = where or unit
+    manager = _manager_user(where)
     section = None
     saw_service = False
     for number, line in _logical_lines(text):
@@ -263,7 +286,7 @@ def parse_unit_text(text: str, unit: str = "unit", env: UnitEnv | None = None, w
             continue
         try:
             if key == "User":
-                env.user = _expand_specifiers(value, unit, None) or None
+                env.user = _expand_specifiers(value, unit, manager) or None
             elif key == "WorkingDirectory":
                 env.working_directory = value or None
             elif key == "Environment":
@@ -271,7 +294,7 @@ def parse_unit_text(text: str, unit: str = "unit", env: UnitEnv | None = None, w
                     env.environment.clear()
                     continue
                 for word in extract_words(value):
-                    word = _expand_specifiers(word, unit, env.user)
+                    word = _expand_specifiers(word, unit, manager)
                     name, sep, val = word.partition("=")
                     if not sep or not _NAME_RE.match(name):
                         raise ValueError(f"{word!r} is not a valid NAME=VALUE assignment")
@@ -282,7 +305,7 @@ def parse_unit_text(text: str, unit: str = "unit", env: UnitEnv | None = None, w
                     env.environment_files.clear()
                     continue
                 optional = value.startswith("-")
-                path = _expand_specifiers(value[1:] if optional else value, unit, env.user)
+                path = _expand_specifiers(value[1:] if optional else value, unit, manager)
                 if not os.path.isabs(path):
                     raise ValueError(f"EnvironmentFile path {path!r} is not absolute")
                 env.environment_files.append((path, optional))
@@ -292,7 +315,7 @@ def parse_unit_text(text: str, unit: str = "unit", env: UnitEnv | None = None, w
         wd = env.working_directory.lstrip("-")
         if wd == "~":
             wd = env.home() or wd
-        env.working_directory = _expand_specifiers(wd, unit, env.user)
+        env.working_directory = _expand_specifiers(wd, unit, manager)
     if not saw_service and not env.notes:
         env.notes.append(f"{where} has no [Service] section")
     return env

@@ -178,3 +178,21 @@ def test_load_chooses_the_file_without_systemd(unit, monkeypatch):
     assert su.load(unit).source.startswith("file:")
     with pytest.raises(su.UnitError, match="no unit given"):
         su.load("")
+
+
+def test_user_and_home_specifiers_are_the_managers_not_user_setting(tmp_path):
+    """systemd.unit(5): %u/%h are the user running the service manager (root for system units), not User=."""
+    nobody = pwd.getpwnam("nobody")
+    path = write(tmp_path / "loops.service", "[Service]\nUser=nobody\nEnvironment=U=%u H=%h S=%s\n"
+                 "EnvironmentFile=-%h/.cc-ci.env\n")
+    env = su.parse_unit_file(str(path))
+    assert env.user == "nobody"
+    assert env.environment["U"] == "root" and env.environment["H"] == pwd.getpwnam("root").pw_dir != nobody.pw_dir
+    assert env.environment["S"] == "/bin/sh"
+    assert env.environment_files == [(pwd.getpwnam("root").pw_dir + "/.cc-ci.env", True)]
+
+
+def test_unknown_specifier_names_the_line(tmp_path):
+    path = write(tmp_path / "loops.service", "[Service]\nEnvironment=X=%q\n")
+    with pytest.raises(su.UnitError, match=r"line 2: Environment= specifier %q is not supported"):
+        su.parse_unit_file(str(path))
