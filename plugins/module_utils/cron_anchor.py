@@ -431,10 +431,17 @@ def next_fire(entry: str, after: datetime, zone_name: str | tzinfo, *, horizon_d
     return None
 
 
+def _installed_fire(t0: datetime, tz: tzinfo, now: datetime) -> datetime | None:
+    """The first run of the entry for T0's wall time once it is in place: from *now*, or from four
+    hours before T0 when that is later (a completion far ahead: the weeks before T0 do not matter,
+    the repeated time before T0 does)."""
+    return next_fire(schedule_for(t0.astimezone(tz)), max(now, t0 - timedelta(hours=4)), tz)
+
+
 def _fires_at(t0: datetime, tz: tzinfo, now: datetime) -> bool:
     """Whether the entry for T0's wall time, installed at *now*, first runs at T0. Compared as unix
     seconds: ``==`` between aware datetimes is False for a time the clock shows twice (PEP 495)."""
-    fire = next_fire(schedule_for(t0.astimezone(tz)), now, tz)
+    fire = _installed_fire(t0, tz, now)
     return fire is not None and fire.timestamp() == t0.timestamp()
 
 
@@ -485,7 +492,7 @@ def compute_anchor(completion: datetime, offset: int, tz_name: str, now: datetim
     first = t0
     calendar_note = ""
     if not _fires_at(t0, tz, now):
-        first_fire = next_fire(schedule_for(t0.astimezone(tz)), now, tz)
+        first_fire = _installed_fire(t0, tz, now)
         for _minute in range(24 * 60):
             t0 += timedelta(minutes=1)
             if _fires_at(t0, tz, now):

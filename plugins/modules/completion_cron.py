@@ -32,7 +32,6 @@ description:
 author: coopcloud.cc_ci developers (@coopcloud)
 requirements:
   - python-crontab
-  - croniter
 options:
   state:
     description: V(present) installs or updates the entry; V(absent) removes it and the state file.
@@ -198,7 +197,7 @@ anchor:
       description: Whether T0 moved because its slot had passed.
       type: bool
 next_fires:
-  description: The next three fires (croniter), ISO 8601.
+  description: The next three fires by Debian cron's rules (DST included), ISO 8601.
   type: list
   elements: str
   returned: state=present
@@ -232,6 +231,7 @@ notes:
 import hashlib
 import os
 import pwd
+import shlex
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -240,11 +240,6 @@ try:
     HAS_CRONTAB = True
 except ImportError:
     HAS_CRONTAB = False
-try:
-    import croniter  # noqa: F401  pylint: disable=unused-import
-    HAS_CRONITER = True
-except ImportError:
-    HAS_CRONITER = False
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_anchor, cron_entry, redaction, systemd_unit
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import MASK, secret_names
@@ -258,6 +253,12 @@ def redact_text(text: str, env: dict, secrets: set[str]) -> str:
         var = cron_entry.parse_var_line(line)
         out.append(f"{var[0]}={MASK}" if var and var[0] in secrets else line)
     return redaction.redact_text("\n".join(out), (env.get(name, "") for name in secrets))
+
+
+def names_root(line: str, launcher: str, root: str) -> bool:
+    """Whether a job line is this box's: it runs this root's launcher (shell-quoted as written)."""
+    return shlex.quote(launcher) in line or shlex.quote(root.rstrip("/") + "/") in line \
+        or f" {root.rstrip('/')}/" in line
 
 
 def job_env(unit: systemd_unit.UnitEnv, exclude: list[str], extra: dict) -> dict[str, str]:
@@ -303,8 +304,6 @@ def main() -> None:
     )
     if not HAS_CRONTAB:
         module.fail_json(msg=missing_required_lib("python-crontab"))
-    if not HAS_CRONITER:
-        module.fail_json(msg=missing_required_lib("croniter"))
     p = module.params
     marker_id = p["marker_id"]
     notes: list[str] = []
@@ -344,19 +343,29 @@ def main() -> None:
         module.exit_json(changed=changed, crontab=io.where, user=user, notes=notes, diff=diff)
 
     # -- present -----------------------------------------------------------------------------------
+    if p["offset"] <= 0:
+        module.fail_json(msg=f"offset must be a positive number of seconds, not {p['offset']} (ccci_cron_offset)")
+    notes.extend(located.notes)
     try:
         dtz = cron_anchor.daemon_timezone(override=p["timezone"])
         tz = cron_anchor.zone(dtz.name)
     except (ValueError, OSError) as exc:
         module.fail_json(msg=f"cannot tell the cron daemon's timezone: {exc}: set timezone (ccci_cron_timezone)")
     now = utc_now()
+    root = p["root"] or os.path.dirname(os.path.dirname(p["launcher"]))
     source = "computed"
     moved = False
     t0 = None
+    anchor_notes: list[str] = []
+    calendar_note = ""
+    foreign = located.job_indexes and not any(names_root(lines[i], p["launcher"], root) for i in located.job_indexes)
+    if foreign:
+        notes.append(f"the {marker_id} entry in the crontab names another cc-ci root, not {root}: it is replaced "
+                     "and its anchor is not kept")
     if not p["reanchor"]:
-        if located.anchor is not None:
+        if located.anchor is not None and not foreign:
             t0, source = located.anchor, "marker"
-        elif state.get("anchor") and state.get("marker_id", marker_id) == marker_id:
+        elif state.get("anchor") and state.get("marker_id", marker_id) == marker_id and state.get("root", root) == root:
             try:
                 kept = cron_anchor.parse_time(state["anchor"])
             except ValueError:
@@ -366,21 +375,26 @@ def main() -> None:
             elif kept is not None:
                 notes.append(f"the entry was missing and the anchor {state['anchor']} in {p['state_file']} had "
                              "passed: a new anchor was computed")
+    if t0 is not None and state.get("anchor") and cron_anchor.parse_time(state["anchor"]).timestamp() == t0.timestamp():
+        anchor_notes = list(state.get("anchor_notes") or [])  # as written when the anchor was computed
+        calendar_note = state.get("calendar_note") or ""
     if t0 is None:
         try:
             completion = cron_anchor.parse_time(p["completion"])
         except ValueError:
-            module.fail_json(msg=f"completion {p['completion']!r} is not ISO 8601 or unix seconds")
-        anchor = cron_anchor.compute_anchor(completion, p["offset"], dtz.name, now=now, min_lead=p["min_lead"])
-        t0, moved = anchor.t0, anchor.moved
-        notes.extend(anchor.notes)
+            module.fail_json(msg=f"completion {p['completion']!r} is not ISO 8601 or unix seconds (ccci_cron_completion)")
+        try:
+            anchor = cron_anchor.compute_anchor(completion, p["offset"], dtz.name, now=now, min_lead=p["min_lead"])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
+        t0, moved, calendar_note = anchor.t0, anchor.moved, anchor.calendar_note
+        anchor_notes = anchor.notes + cron_anchor.weekly_notes(anchor.t0, dtz.name)
+        notes.extend(anchor_notes)
     t0 = t0.astimezone(tz)
     schedule = cron_anchor.schedule_for(t0)
-    if source != "computed":
-        notes.extend(cron_anchor._wall_clock_notes(t0, tz))  # pylint: disable=protected-access
+    passed = t0 <= now
 
-    log = p["log"] or os.path.join(p["root"] or os.path.dirname(os.path.dirname(p["launcher"])),
-                                   ".cc-ci-logs", "upgrades", "cron.log")
+    log = p["log"] or os.path.join(root, ".cc-ci-logs", "upgrades", "cron.log")
     env = job_env(unit, p["env_exclude"], p["extra_env"])
     secrets = secret_names(env, p["secret_keys"])
     command = cron_entry.job_command(p["launcher"], "start", log, marker_id)
@@ -390,13 +404,11 @@ def main() -> None:
         module.fail_json(msg=f"{exc}: fix the unit {p['loops_unit']} or set env_exclude")
     after = cron_entry.splice(before, block, marker_id)
     entry_sha = hashlib.sha256("\n".join(block).encode()).hexdigest()
-    if len(located.job_indexes) > 1:
-        notes.append(f"{len(located.job_indexes)} {marker_id} entries were found; one is kept")
 
     new_state = dict(state)
     new_state.update({"marker_id": marker_id, "anchor": t0.isoformat(), "schedule": schedule, "tz": dtz.name,
-                      "crontab": io.where, "user": user, "log": log, "launcher": p["launcher"],
-                      "entry_sha256": entry_sha})
+                      "crontab": io.where, "user": user, "log": log, "launcher": p["launcher"], "root": root,
+                      "entry_sha256": entry_sha, "anchor_notes": anchor_notes, "calendar_note": calendar_note})
     if state.get("entry_sha256") != entry_sha or after != before:
         new_state["installed_at"] = now.replace(microsecond=0).isoformat()
         new_state.pop("precheck", None)
@@ -415,11 +427,7 @@ def main() -> None:
         except (cron_entry.CrontabError, OSError) as exc:
             module.fail_json(msg=f"cannot write the {io.where}: {exc}")
 
-    try:
-        fires = [f.isoformat() for f in cron_anchor.next_fires(schedule, dtz.name, after=now)]
-    except Exception as exc:  # pylint: disable=broad-except
-        fires = []
-        notes.append(f"croniter could not compute the next fires: {exc}")
+    fires = [f.isoformat() for f in cron_anchor.next_fires(schedule, dtz.name, after=now)]
     if not dtz.daemon_pids and not p["tabfile"]:
         notes.append("no cron daemon runs here: the entry will not fire until one is started")
     masked_env = {k: (MASK if k in secrets else v) for k, v in env.items()}
@@ -433,7 +441,8 @@ def main() -> None:
         line=block[-2],
         block=[redact_text(line, env, secrets) for line in block],
         anchor={"t0": t0.isoformat(), "t0_epoch": t0.timestamp(), "tz": dtz.name, "tz_source": dtz.source,
-                "daemon_pids": dtz.daemon_pids, "source": source, "moved": moved},
+                "daemon_pids": dtz.daemon_pids, "source": source, "moved": moved, "passed": passed,
+                "notes": anchor_notes, "calendar_note": calendar_note},
         next_fires=fires,
         env=masked_env,
         log=log,

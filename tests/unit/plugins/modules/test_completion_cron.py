@@ -147,3 +147,58 @@ def test_missing_unit_is_a_clear_error(box, capsys, tmp_path):
 def test_bad_timezone(box, capsys):
     res = run(dict(box, timezone="Mars/Base"), capsys)
     assert res["failed"] is True and "timezone" in res["msg"]
+
+
+def test_entry_of_another_cc_ci_root_is_not_ours(box, capsys):
+    """Re-provisioning keeps an anchor only from an entry that names this box's cc-ci root."""
+    foreign = ("# BEGIN ccci-upgrade-all (managed)\n"
+               "0 6 * * 1 /old/cc-ci/cc-ci-plan/launch-upgrader.sh start # ccci-upgrade-all anchor=2099-01-05T06:00:00-05:00\n"
+               "# END ccci-upgrade-all\n")
+    Path(box["tabfile"]).write_text(OTHER + foreign)
+    res = run(dict(box, completion="2099-03-01T10:00:00Z"), capsys)
+    assert res["anchor"]["source"] == "computed" and res["anchor"]["t0"] == "2099-03-01T06:00:00-05:00"
+    assert any("names another cc-ci root" in n for n in res["notes"])
+    text = Path(box["tabfile"]).read_text()
+    assert "/old/cc-ci" not in text and text.startswith(OTHER) and text.count("# BEGIN ccci-upgrade-all") == 1
+
+
+@pytest.mark.parametrize("offset", [0, -3600])
+def test_non_positive_offset_is_refused(box, capsys, offset):
+    res = run(dict(box, offset=offset), capsys)
+    assert res["failed"] is True and "offset must be a positive number of seconds" in res["msg"]
+    assert "ccci_cron_offset" in res["msg"] and Path(box["tabfile"]).read_text() == OTHER
+
+
+def test_value_cron_cannot_carry_is_refused_naming_the_variable(box, capsys):
+    res = run(dict(box, extra_env={"WEIRD": "'both\" quotes"}), capsys)
+    assert res["failed"] is True and "value of WEIRD" in res["msg"] and "both quote characters" in res["msg"]
+    assert Path(box["tabfile"]).read_text() == OTHER
+
+
+def test_quote_leading_value_is_written_so_cron_reads_it_back(box, capsys):
+    run(dict(box, extra_env={"Q": '"quoted start', "S": "'single start"}), capsys)
+    env, _command = cron_entry.effective_env(Path(box["tabfile"]).read_text(), ME)
+    assert env["Q"] == '"quoted start' and env["S"] == "'single start"
+
+
+def test_damaged_markers_repaired_with_a_note(box, capsys):
+    run(box, capsys)
+    tab = Path(box["tabfile"])
+    damaged = tab.read_text().replace("# END ccci-upgrade-all\n", "") + "USER_AFTER=1\n"
+    tab.write_text(damaged)
+    res = run(box, capsys)
+    assert res["changed"] is True and any("had no END marker" in n for n in res["notes"])
+    text = tab.read_text()
+    assert text.startswith(OTHER) and text.endswith("# END ccci-upgrade-all\nUSER_AFTER=1\n")
+
+
+def test_fall_back_anchor_and_its_note_are_kept_for_later_runs(box, capsys):
+    """The second 01:10 of 2027-11-07 in New York: T0 moves to 02:00 EST; a later run returns the same
+    notes (DECISIONS.md rests on them, so a second run rewrites nothing)."""
+    first = run(dict(box, completion="2027-11-07T05:10:00Z"), capsys)
+    assert first["anchor"]["t0"] == "2027-11-07T02:00:00-05:00" and first["schedule"] == "0 2 * * 0"
+    assert "happens twice" in first["anchor"]["calendar_note"]
+    again = run(box, capsys)
+    assert again["changed"] is False and again["anchor"]["source"] == "marker"
+    assert again["anchor"]["calendar_note"] == first["anchor"]["calendar_note"]
+    assert again["anchor"]["notes"] == first["anchor"]["notes"] and again["anchor"]["passed"] is False
