@@ -78,6 +78,15 @@ options:
   progress_log:
     description: Append one line per observation here (C(tail -f) it to watch).
     type: path
+  since:
+    description:
+      - When this run began (ISO 8601 or unix seconds). A T0 whose grace had already ended by then, with
+        no fire for it in the job's log, is reported at once (RV(t0_passed=true)) with what to do - re-anchor,
+        or the date of the next weekly fire - instead of waiting for a minute that has passed.
+    type: str
+  timezone:
+    description: The cron daemon's timezone, for the date of the next fire. Default found on the machine.
+    type: str
 attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
@@ -157,6 +166,14 @@ remaining:
 cached:
   description: The result is the recorded pass of an earlier run for this T0.
   type: bool
+  returned: always
+t0_passed:
+  description: T0 had passed before this run began and the job's log holds no fire for it.
+  type: bool
+  returned: always
+next_fire:
+  description: The entry's next weekly fire (Debian cron's rules), ISO 8601; set when RV(t0_passed).
+  type: str
   returned: always
 """
 
@@ -385,6 +402,8 @@ def main() -> None:
             user=dict(type="str"),
             tabfile=dict(type="path"),
             spool_dir=dict(type="path", default="/var/spool/cron/crontabs"),
+            since=dict(type="str"),
+            timezone=dict(type="str"),
             marker_id=dict(type="str", default="ccci-upgrade-all"),
             state_file=dict(type="path"),
             progress_log=dict(type="path"),
@@ -405,10 +424,37 @@ def main() -> None:
     if rec.get("t0") == t0.isoformat() and rec.get("passed"):
         fired_line = rec.get("fired_line") or ""
         if fired_line and fired_line in read_lines(p["log"]):
-            module.exit_json(changed=False, cached=True, done=True, passed=True, diagnosis="",
+            module.exit_json(changed=False, cached=True, done=True, passed=True, diagnosis="", t0_passed=False,
+                             next_fire=None,
                              timeline=rec.get("timeline", []), remaining=0.0,
                              **{k: rec.get(k) for k in ("fired_at", "gap_seconds", "launcher_line", "launcher_rc",
                                                         "session_status", "seen_at", "ran_upgrade_all", "summary")})
+
+    since = None
+    if p["since"]:
+        try:
+            since = cron_anchor.parse_time(p["since"])
+        except ValueError:
+            module.fail_json(msg=f"since {p['since']!r} is not an ISO 8601 time or unix seconds")
+    if since is not None and since > fire_deadline:
+        watch.look()
+        if watch.r["fired_at"] is None:
+            try:
+                tz_name = p["timezone"] or cron_anchor.daemon_timezone().name
+                nxt = cron_anchor.next_fires(cron_anchor.schedule_for(t0.astimezone(cron_anchor.zone(tz_name))),
+                                             tz_name, after=_now(), count=1)
+            except (ValueError, OSError):
+                nxt = []
+            when = nxt[0].isoformat() if nxt else "unknown"
+            diagnosis = (f"T0 {t0.isoformat()} had passed before this run began and {p['log']} holds no fire for it: "
+                         "the first fire was not recorded and cannot be observed now. Re-run with "
+                         f"-e ccci_cron_reanchor=true to anchor a new first fire at now + the offset, or run "
+                         f"install-cron.yml again after the next weekly fire, {when}")
+            watch.note(f"not observed: {diagnosis}")
+            module.exit_json(changed=False, cached=False, done=True, passed=False, diagnosis=diagnosis,
+                             timeline=watch.timeline, remaining=0.0, t0_passed=True, next_fire=when,
+                             other_fires=watch.r["other_fires"],
+                             **{k: v for k, v in watch.r.items() if k not in ("last_status", "job_output", "other_fires")})
 
     budget_end = time.monotonic() + max(p["wait_seconds"], 0)
     if utc_now() < t0:
@@ -447,7 +493,7 @@ def main() -> None:
         except OSError as exc:
             watch.note(f"cannot record the observation in {p['state_file']}: {exc}")
     module.exit_json(changed=changed, cached=False, done=done, passed=passed, diagnosis=diagnosis,
-                     timeline=watch.timeline, remaining=round(max((final_deadline - now).total_seconds(), 0), 1),
+                     t0_passed=False, next_fire=None, timeline=watch.timeline, remaining=round(max((final_deadline - now).total_seconds(), 0), 1),
                      other_fires=watch.r["other_fires"], **r)
 
 
