@@ -399,12 +399,11 @@ def next_fire(entry: str, after: datetime, zone_name: str | tzinfo, *, horizon_d
         if virtual == real + gmtoff:
             # steady: nothing happens until the entry's next wall minute or a change of tm_isdst
             target = _next_match(spec, virtual + 1, limit - real)
-            if target is None:
+            # the real minute at which the wall clock reads target (past the horizon when none)
+            jump = limit + 1 if target is None else target - gmtoff
+            change = _next_isdst_change(real, min(jump, limit), isdst, tz)
+            if change is None and jump > limit:
                 return None
-            jump = target - gmtoff  # the real minute at which the wall clock reads target
-            if jump > limit:
-                return None
-            change = _next_isdst_change(real, jump, isdst, tz)
             real = (jump if change is None else change) - 1
             virtual = real + gmtoff  # the minutes skipped had no job due: the daemon was steady through them
         real += 1

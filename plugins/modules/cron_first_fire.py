@@ -442,7 +442,7 @@ def main() -> None:
             try:
                 tz_name = p["timezone"] or cron_anchor.daemon_timezone().name
                 nxt = cron_anchor.next_fires(cron_anchor.schedule_for(t0.astimezone(cron_anchor.zone(tz_name))),
-                                             tz_name, after=_now(), count=1)
+                                             tz_name, after=utc_now(), count=1)
             except (ValueError, OSError):
                 nxt = []
             when = nxt[0].isoformat() if nxt else "unknown"
