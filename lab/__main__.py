@@ -36,11 +36,12 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     if args.command == "serve":
-        return daemon.serve(str(state), _faults(args.faults), args.build_seconds, args.poll_interval, args.runners)
+        return daemon.serve(str(state), _faults(args.faults), args.build_seconds, args.poll_interval,
+                            runners=args.runners)
     if args.command == "up":
         try:
             path, started = daemon.up(state, _faults(args.faults), args.build_seconds, args.poll_interval,
-                                      args.fresh, args.runners)
+                                      args.fresh, runners=args.runners)
         except (RuntimeError, ValueError) as exc:
             print(f"lab up: {exc}", file=sys.stderr)
             return 1

@@ -46,7 +46,7 @@ class LabConfig:
 
     @classmethod
     def new(cls, state_dir: str | os.PathLike[str], faults: list[str] | None = None,
-            build_seconds: float = 3.0, poll_interval: float = 1.0, runners: int = 1) -> "LabConfig":
+            build_seconds: float = 3.0, poll_interval: float = 1.0, *, runners: int = 1) -> "LabConfig":
         state = Path(state_dir).resolve()
         cfg = cls(state_dir=str(state), faults=sorted(lab_faults.validate(faults or [])),
                   build_seconds=build_seconds, poll_interval=poll_interval, runners=max(1, int(runners)))

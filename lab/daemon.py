@@ -64,12 +64,13 @@ def answers(url: str, path: str = "/") -> bool:
         return False
 
 
-def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval: float, runners: int = 1) -> int:
+def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval: float, *,
+          runners: int = 1) -> int:
     from lab import seed
     from lab.gitea import GiteaService
     from lab.registry import RegistryService
 
-    cfg = LabConfig.new(state_dir, faults, build_seconds, poll_interval, runners)
+    cfg = LabConfig.new(state_dir, faults, build_seconds, poll_interval, runners=runners)
     state = Path(cfg.state_dir)
     cfg.pid = os.getpid()
     (state / "lab.pid").write_text(str(cfg.pid))
@@ -197,9 +198,9 @@ def _daemon_pid(state: Path) -> int:
 
 
 def up(state: Path, faults: list[str], build_seconds: float, poll_interval: float,
-       fresh: bool, runners: int = 1) -> tuple[Path, bool]:
+       fresh: bool, *, runners: int = 1) -> tuple[Path, bool]:
     """Start the lab unless it already runs with these settings; (lab.json, whether it started)."""
-    LabConfig.new(state, faults, build_seconds, poll_interval, runners)  # validates the faults early
+    LabConfig.new(state, faults, build_seconds, poll_interval, runners=runners)  # validates the faults early
     if fresh:
         down(state)
         shutil.rmtree(state, ignore_errors=True)

@@ -33,6 +33,13 @@ def sample_forever(list_stacks: Callable[[], list[str]], out_path: str, prefixes
         time.sleep(interval)
 
 
+def final_sample(list_stacks: Callable[[], list[str]], out_path: str, prefixes: list[str]) -> None:
+    """One last look after the sampler stopped: the end state, whatever the sampler last caught."""
+    stacks = sorted(s for s in list_stacks() if s.startswith(tuple(prefixes)))
+    with open(out_path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"t": time.time(), "stacks": stacks, "final": True}) + "\n")
+
+
 def start_detached(run: Callable[[], None]) -> int:
     """Fork a session leader that runs ``run`` with stdio closed (so Ansible does not wait on it)."""
     pid = os.fork()
@@ -87,6 +94,7 @@ def summarise(out_path: str) -> dict[str, Any]:
         "stacks_seen": seen,
         "overlaps": together[:20],
         "left_deployed": timeline[-1]["stacks"] if timeline else [],
+        "timeline": [{"t": item["t"], "stacks": item["stacks"]} for item in timeline][-200:],
         "samples_changed": len(timeline),
         "errors": errors,
     }

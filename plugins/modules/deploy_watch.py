@@ -12,7 +12,9 @@ description:
     (C(docker stack ls)) every O(interval) seconds and writes each change of the set of stacks
     whose name starts with one of O(prefixes).
   - O(state=stopped) stops it and returns the most stacks ever deployed at the same time, the
-    moments they overlapped, and what was still deployed at the end.
+    moments they overlapped, and what was still deployed at the end. Given O(prefixes) again, it
+    takes one last look itself, so RV(left_deployed) is what is deployed now, not at the sampler's
+    last change.
   - This is how V8 sees, itself, that C(/upgrade-all) runs recipes one at a time with teardown in
     between, instead of trusting the skill's summary.
 author: coopcloud.cc_ci developers (@coopcloud)
@@ -75,6 +77,11 @@ overlaps:
   type: list
   elements: dict
   returned: when stopped
+timeline:
+  description: Every change of the watched set (C(t) unix time, C(stacks)), oldest first, at most 200.
+  type: list
+  elements: dict
+  returned: when stopped
 stacks_seen:
   description: Every watched stack seen deployed.
   type: list
@@ -95,6 +102,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.abra import Docker
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import CliError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.deploy_watch import (
+    final_sample,
     sample_forever,
     start_detached,
     stop,
@@ -119,6 +127,11 @@ def main() -> None:
     pid_path = p["path"] + ".pid"
     if p["state"] == "stopped":
         stopped = stop(pid_path)
+        if p["prefixes"]:
+            try:
+                final_sample(Docker(p["docker_path"], env=p["env"], timeout=10).stacks, p["path"], p["prefixes"])
+            except CliError as exc:
+                module.fail_json(msg=str(exc))
         module.exit_json(changed=stopped, **summarise(p["path"]))
     stop(pid_path)  # a watch left by a killed run
     try:

@@ -8,10 +8,18 @@ module: drone_verdict
 short_description: Wait for the verdict of a cc-ci build and compare the PR's result surfaces
 version_added: 0.1.0
 description:
-  - Waits up to O(timeout) seconds for Drone build O(build) on O(ci_repo), or for the build the
-    bridge started for the head SHA of PR O(number) in O(repo), to end.
+  - Waits for Drone build O(build) on O(ci_repo), or for the build the bridge started for the head
+    SHA of PR O(number) in O(repo), to end. A build queued behind others (C(pending), one runner) is
+    waiting, not late - up to O(queue_timeout) seconds, with what it waits behind in RV(queue); once it
+    runs, O(timeout) counts from its C(started). The whole wait is bounded by O(queue_timeout) +
+    O(timeout).
   - The verdict is V(GREEN) (build C(success)), V(RED) (C(failure), C(error), C(killed),
-    C(skipped), C(declined)) or V(PENDING) (only when the timeout hits first).
+    C(skipped)), the held state's name - V(BLOCKED) (needs approval; ends the wait at once),
+    V(DECLINED), V(WAITING_ON_DEPENDENCIES) (after O(stall_timeout)) - or V(PENDING) when a bound hits
+    first (also a build left C(pending) with no build ahead for O(stall_timeout): no runner takes it).
+    RV(wait_ended) and RV(findings) say which, in a sentence naming the state.
+  - Drone's record of the build is also checked against itself (RV(lies)): success with a failed
+    step, finished before started, ended with a step still running.
   - Then reads both result surfaces on the PR (the C(cc-ci/testme) commit status and the bridge's
     result comment), giving them up to O(surface_wait) seconds to show the final result, and says
     whether they agree with each other and with Drone. A surface that is missing or disagrees is
@@ -40,9 +48,21 @@ options:
     description: With O(number), wait for the build of this SHA instead of the PR's current head.
     type: str
   timeout:
-    description: Seconds to wait for the build to end (and, with O(number), to appear).
+    description: >-
+      Seconds the build may run, counted from its C(started) (and, with O(number), how long to wait
+      for it to appear).
     type: float
     default: 1800
+  queue_timeout:
+    description: >-
+      Seconds the build may wait queued (C(pending), not started) behind other builds. Default three
+      times O(timeout).
+    type: float
+  stall_timeout:
+    description: >-
+      Seconds a build may stay C(pending) with no build running or queued ahead of it (no runner takes
+      its stage), or C(waiting_on_dependencies). Default O(timeout), at most 120.
+    type: float
   surface_wait:
     description: Seconds to give the bridge, after the build ended, to update the surfaces.
     type: float
@@ -92,8 +112,26 @@ EXAMPLES = r"""
 
 RETURN = r"""
 verdict:
-  description: V(GREEN), V(RED) or V(PENDING) (timeout).
+  description: V(GREEN), V(RED), V(BLOCKED), V(DECLINED), V(WAITING_ON_DEPENDENCIES) or V(PENDING) (a bound hit).
   type: str
+  returned: always
+wait_ended:
+  description: >-
+    Why the wait ended - V(finished), V(blocked), V(declined), V(waiting_on_dependencies),
+    V(stalled) (pending, nothing ahead, no runner), V(queue_timeout), V(timeout) (ran too long) or
+    V(not_found) (no build appeared).
+  type: str
+  returned: always
+queue:
+  description: >-
+    What the build waited behind while queued - C(seconds), C(behind) (build numbers ahead when last
+    seen queued) and C(note), e.g. C(queued behind build #12 for 8 s) (empty when it never queued).
+  type: dict
+  returned: always
+lies:
+  description: Sentences where Drone's record of the build contradicts itself (empty when consistent).
+  type: list
+  elements: str
   returned: always
 build_number:
   description: The build waited for; null when none appeared before the timeout.
@@ -147,7 +185,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.drone import (
-    build_seconds, drone_argument_spec, drone_from_module, is_terminal, verdict_of, wait_for_build,
+    WaitLimits, build_lies, build_seconds, build_waiter, drone_argument_spec, drone_from_module, verdict_of,
 )
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import gitea_argument_spec, gitea_from_module
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.result_surfaces import (
@@ -193,17 +231,20 @@ def run(module, gitea, drone, clock=None, sleep=None):
 
     polls = 0
     finished = False
+    ended, queue = "not_found", {"seconds": 0.0, "behind": [], "note": ""}
     if build is not None:
-        number_ = build.get("number")
-        if is_terminal(build.get("status")):
-            finished = True
-        else:
-            remaining = max(0.0, deadline - clock())
-            build, finished, polls = wait_for_build(drone, ci_repo, number_, remaining,
-                                                    base_interval=p["poll_interval"], clock=clock, sleep=sleep)
+        limits = WaitLimits(p["timeout"], p["queue_timeout"], p["stall_timeout"])
+        waiter = build_waiter(drone, ci_repo, build.get("number"), limits=limits,
+                              base_interval=p["poll_interval"], clock=clock, sleep=sleep)
+        build, finished = waiter.wait()
+        polls, ended, queue = waiter.polls, waiter.ended, waiter.queue
+        if waiter.reason:
+            findings.append(waiter.reason)
     status = (build or {}).get("status")
-    verdict = verdict_of(status) if finished else "PENDING"
+    verdict = verdict_of(status) if finished or ended in ("blocked", "declined", "waiting_on_dependencies") \
+        else "PENDING"
     build_url = drone.build_url(ci_repo, build["number"]) if build else None
+    lies = build_lies(build or {})
 
     surfaces = None
     agree = False
@@ -232,6 +273,9 @@ def run(module, gitea, drone, clock=None, sleep=None):
     return dict(
         changed=False,
         verdict=verdict,
+        wait_ended=ended,
+        queue={k: v for k, v in queue.items() if k != "done"},
+        lies=lies,
         build_number=(build or {}).get("number"),
         build_url=build_url,
         build_status=status,
@@ -254,6 +298,8 @@ def main():
         number=dict(type="int"),
         sha=dict(type="str"),
         timeout=dict(type="float", default=1800.0),
+        queue_timeout=dict(type="float"),
+        stall_timeout=dict(type="float"),
         surface_wait=dict(type="float", default=60.0),
         poll_interval=dict(type="float", default=5.0),
         context=dict(type="str", default="cc-ci/testme"),

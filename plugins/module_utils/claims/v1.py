@@ -4,7 +4,8 @@
 
 ``inputs`` (gathered by roles/v1_testme_gate): ``repo``; the registered results ``bot`` (the bot's
 ``!testme``, gitea_testme), ``verdict`` (drone_verdict on its build), ``outsider`` (a non-member's
-``!testme``), ``bad_trigger`` (``!testmexyz``) and ``pr_after`` (gitea_pr_info after all of them).
+``!testme``), ``bad_trigger`` (``!testmexyz``), ``pr_after`` (gitea_pr_info after all of them) and
+``deploys`` (deploy_watch over the recipe's stacks, stopped after the verdict).
 A result of a task that never ran is missing or ``{}``: its claim fails, it never passes.
 """
 from __future__ import annotations
@@ -20,7 +21,12 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     bot_seconds = dig(inputs, "bot", "seconds", default="?")
     verdict = dig(inputs, "verdict", "verdict")
     surfaces = dig(inputs, "verdict", "surfaces", default={})
-    findings = surfaces.get("findings") or ["no result surface"]
+    # the waiter's own sentences (a held or stalled build, a bound hit) come with the surfaces' findings
+    findings = dig(inputs, "verdict", "findings", default=[]) or surfaces.get("findings") or ["no result surface"]
+    build_number = dig(inputs, "verdict", "build_number")
+    lies = dig(inputs, "verdict", "lies", default=[])
+    deploys = inputs.get("deploys") or {}
+    left = deploys.get("left_deployed")
     status_present = bool(dig(surfaces, "status", "present", default=False))
     comment_present = bool(dig(surfaces, "comment", "present", default=False))
     outsider = dig(inputs, "outsider", "outcome")
@@ -37,7 +43,19 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
             "V1.known_green_head_is_green", verdict == "GREEN",
             f"the known-green head's run did not come back GREEN on the PR (verdict {verdict or 'none'}; "
             f"{'; '.join(findings)})",
-            {"verdict": verdict, "findings": surfaces.get("findings") or []},
+            {"verdict": verdict, "findings": findings, "wait_ended": dig(inputs, "verdict", "wait_ended"),
+             "queue": dig(inputs, "verdict", "queue", default={})},
+        ),
+        Predicate(
+            "V1.drone_record_consistent", bool(inputs.get("verdict")) and not lies,
+            "; ".join(lies) if lies else "no Drone build was read",
+            {"build": build_number, "lies": lies},
+        ),
+        Predicate(
+            "V1.harness_tore_down", left == [],
+            f"the harness left {', '.join(left or [])} deployed after build #{build_number} ended: its teardown "
+            "did not remove the app" if left else "the recipe's deploys were not watched: teardown unknown",
+            {"left_deployed": left, "stacks_seen": deploys.get("stacks_seen")},
         ),
         Predicate(
             "V1.result_lands_on_pr", status_present or comment_present,

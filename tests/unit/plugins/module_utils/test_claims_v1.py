@@ -8,11 +8,12 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v1
 HEALTHY = {
     "repo": "recipe-maintainers/custom-html-tiny",
     "bot": {"outcome": "fired", "seconds": 1.5, "build": {"number": 7}},
-    "verdict": {"verdict": "GREEN", "surfaces": {"status": {"present": True}, "comment": {"present": True},
-                                                 "findings": []}},
+    "verdict": {"verdict": "GREEN", "build_number": 7, "lies": [], "findings": [],
+                "surfaces": {"status": {"present": True}, "comment": {"present": True}, "findings": []}},
     "outsider": {"outcome": "rejected"},
     "bad_trigger": {"outcome": "ignored"},
     "pr_after": {"pr": {"merged": False}},
+    "deploys": {"left_deployed": [], "stacks_seen": ["custom-html-tiny-7_lab_local"]},
 }
 
 
@@ -33,8 +34,9 @@ def failing(**changes) -> dict[str, str]:
 
 def test_healthy_gate_every_claim_holds() -> None:
     result = judged(HEALTHY)
-    assert list(result) == ["V1.bot_testme_fires", "V1.known_green_head_is_green", "V1.result_lands_on_pr",
-                            "V1.non_member_rejected", "V1.exact_trigger_only", "V1.pr_not_merged"]
+    assert list(result) == ["V1.bot_testme_fires", "V1.known_green_head_is_green", "V1.drone_record_consistent",
+                            "V1.harness_tore_down", "V1.result_lands_on_pr", "V1.non_member_rejected",
+                            "V1.exact_trigger_only", "V1.pr_not_merged"]
     assert all(ok for ok, _ in result.values())
 
 
@@ -74,3 +76,22 @@ def test_tasks_that_never_ran_fail_their_claims() -> None:
     found = failing(bot__outcome="timeout", verdict={"skipped": True})
     assert set(found) == {"V1.bot_testme_fires", "V1.known_green_head_is_green", "V1.result_lands_on_pr"}
     assert "verdict none" in found["V1.known_green_head_is_green"]
+
+
+def test_held_build_names_the_state_from_the_waiter() -> None:
+    found = failing(verdict__verdict="BLOCKED",
+                    verdict__findings=["build #7 is blocked: its stage waits for approval in Drone (blocked)"])
+    assert found == {"V1.known_green_head_is_green": "the known-green head's run did not come back GREEN on the PR "
+                     "(verdict BLOCKED; build #7 is blocked: its stage waits for approval in Drone (blocked))"}
+
+
+def test_drone_contradicting_itself() -> None:
+    lie = "Drone build #7 finished before it started (started 100, finished 93)"
+    assert failing(verdict__lies=[lie]) == {"V1.drone_record_consistent": lie}
+
+
+def test_harness_left_the_app_deployed() -> None:
+    assert failing(deploys__left_deployed=["custom-html-tiny-7_lab_local"]) == {
+        "V1.harness_tore_down": "the harness left custom-html-tiny-7_lab_local deployed after build #7 ended: its "
+                                "teardown did not remove the app"}
+    assert "V1.harness_tore_down" in failing(deploys={})

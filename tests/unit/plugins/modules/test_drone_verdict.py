@@ -96,3 +96,98 @@ def test_no_build_for_the_head_times_out_pending(forge, monkeypatch):
 def test_number_requires_repo(forge, monkeypatch):
     result = verdict(forge, monkeypatch, number=1)
     assert result["failed"] and "repo" in result["msg"]
+
+
+# -- a box with one runner: queued builds, held builds, Drone's record against itself ---------------
+
+def queued_run(forge, ahead_seconds):
+    """A build of another PR runs for ``ahead_seconds``; ours waits pending behind it, then runs 30 s."""
+    bridge, pr = started_run(forge)
+    ahead = forge.builds["recipe-maintainers/cc-ci"][0]
+    ahead["params"]["PR"] = "999"  # the build ahead is another PR's
+    ours = forge.add_build({"RECIPE": "custom-html", "REPO": REPO, "PR": pr["number"], "REF": ahead["params"]["REF"]},
+                           status="pending", started=0)
+    t0 = forge.now
+
+    def ahead_ends():
+        ahead["status"], ahead["finished"] = "success", int(forge.now)
+        ours["status"], ours["started"] = "running", int(forge.now)
+
+    forge.clock.at(t0 + ahead_seconds, ahead_ends)
+    forge.clock.at(t0 + ahead_seconds + 30, lambda: bridge.finish(REPO, pr["number"], ours["number"], "success"))
+    return ours, t0
+
+
+def test_queued_build_is_waiting_and_the_timeout_counts_from_its_start(forge, monkeypatch):
+    ours, t0 = queued_run(forge, ahead_seconds=100)
+    result = verdict(forge, monkeypatch, build=ours["number"], timeout=60, surface_wait=0)  # queued 100 s > timeout: fine
+    assert result["verdict"] == "GREEN" and result["wait_ended"] == "finished"
+    assert result["queue"]["behind"] == [1] and result["queue"]["note"].startswith("queued behind build #1 for ")
+    assert result["queue"]["seconds"] >= 99
+    assert forge.now - t0 == pytest.approx(130, abs=3)
+
+
+def test_queue_has_its_own_bound(forge, monkeypatch):
+    ours, t0 = queued_run(forge, ahead_seconds=1000)
+    result = verdict(forge, monkeypatch, build=ours["number"], timeout=60, queue_timeout=120)
+    assert result["verdict"] == "PENDING" and result["wait_ended"] == "queue_timeout"
+    assert forge.now - t0 == pytest.approx(120, abs=3)
+    assert any("still queued after" in f and "queued behind build #1" in f for f in result["findings"])
+
+
+def test_running_too_long_is_a_timeout_from_the_start(forge, monkeypatch):
+    bridge, pr = started_run(forge)
+    result = verdict(forge, monkeypatch, build=1, timeout=40, queue_timeout=500)
+    assert result["verdict"] == "PENDING" and result["wait_ended"] == "timeout"
+    assert any("still running" in f and "build timeout 40 s" in f for f in result["findings"])
+
+
+def test_dead_runner_stalls_instead_of_waiting_out_the_queue(forge, monkeypatch):
+    pr = forge.add_pr(REPO, "ccci/dead")
+    b = forge.add_build({"RECIPE": "custom-html", "REPO": REPO, "PR": pr["number"], "REF": "x"}, status="pending",
+                        started=0)
+    t0 = forge.now
+    result = verdict(forge, monkeypatch, build=b["number"], timeout=600, stall_timeout=30)
+    assert result["verdict"] == "PENDING" and result["wait_ended"] == "stalled"
+    assert forge.now - t0 == pytest.approx(30, abs=3)
+    assert any("no build ahead of it: no runner takes its stage in Drone" in f for f in result["findings"])
+
+
+@pytest.mark.parametrize(("status", "verdict_word", "ended", "words", "waits"), [
+    ("blocked", "BLOCKED", "blocked", "waits for approval in Drone", False),
+    ("declined", "DECLINED", "declined", "declined in Drone", False),
+    ("waiting_on_dependencies", "WAITING_ON_DEPENDENCIES", "waiting_on_dependencies", "waiting_on_dependencies", True),
+])
+def test_held_builds_end_the_wait_naming_the_state(forge, monkeypatch, status, verdict_word, ended, words, waits):
+    pr = forge.add_pr(REPO, "ccci/held")
+    b = forge.add_build({"RECIPE": "custom-html", "REPO": REPO, "PR": pr["number"], "REF": "x"}, status=status,
+                        started=0)
+    t0 = forge.now
+    result = verdict(forge, monkeypatch, build=b["number"], timeout=600, stall_timeout=20)
+    assert result["verdict"] == verdict_word and result["wait_ended"] == ended
+    assert any(words in f for f in result["findings"])
+    assert (forge.now - t0 == pytest.approx(20, abs=3)) if waits else forge.now - t0 < 1
+
+
+@pytest.mark.parametrize(("change", "lie"), [
+    (lambda b: b.update(finished=b["started"] - 7), "finished before it started"),
+    (lambda b: b["stages"].append({"number": 1, "steps": [{"name": "deploy", "status": "failure"}]}),
+     "Drone reports build #1 success but it has a failed step: deploy"),
+])
+def test_drone_contradicting_itself_is_a_lie(forge, monkeypatch, change, lie):
+    bridge, pr = started_run(forge)
+    b = forge.builds["recipe-maintainers/cc-ci"][0]
+
+    def finish():
+        bridge.finish(REPO, pr["number"], 1, "success")
+        change(b)
+
+    forge.clock.at(forge.now + 20, finish)
+    result = verdict(forge, monkeypatch, build=1)
+    assert result["verdict"] == "GREEN" and any(lie in x for x in result["lies"])
+
+
+def test_a_consistent_build_has_no_lies(forge, monkeypatch):
+    bridge, pr = started_run(forge)
+    forge.clock.at(forge.now + 20, lambda: bridge.finish(REPO, pr["number"], 1, "failure"))
+    assert verdict(forge, monkeypatch, build=1)["lies"] == []
