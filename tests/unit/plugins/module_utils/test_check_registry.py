@@ -6,6 +6,7 @@ import types
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import check_registry, checks, report
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.check_registry import CHECKS, Check, get, ids, select
@@ -74,3 +75,32 @@ def test_a_broken_claims_module_fails_the_check_naming_module_and_exception(monk
     assert result.evidence["predicates"][-1]["name"] == "V2.claims"
     broken.evaluate = lambda inputs: [{"name": "V2.a", "ok": True}]
     assert "returned dict, not Predicate" in checks.evaluate("V2", 0, inputs={}).diagnosis
+
+
+def test_per_check_playbooks_are_thin_imports_named_after_their_role() -> None:
+    found = {}
+    for path in sorted((ROOT / "playbooks").glob("v*-*.yml")):
+        if path.name == "verify-phase5.yml":
+            continue
+        (play,) = yaml.safe_load(path.read_text())
+        assert play["ansible.builtin.import_playbook"] == "check.yml", path.name
+        check = get(play["vars"]["ccci_check"])
+        assert path.name == check.role.rsplit(".", 1)[1].replace("_", "-") + ".yml", path.name
+        found[check.id] = path.name
+    assert len(found) == 10
+    (generic,) = yaml.safe_load((ROOT / "playbooks" / "check.yml").read_text())
+    assert generic["ansible.builtin.import_playbook"] == "verify-phase5.yml"
+    assert "ccci_check" in generic["vars"]["ccci_only"]
+
+
+def test_one_list_of_check_ids_in_the_tree() -> None:
+    """No second list of the ids: a file naming V1 … CRON in a row would be one."""
+    allowed = {ROOT / "plugins/module_utils/check_registry.py"}
+    offenders = []
+    for folder in ("plugins", "roles", "playbooks", "molecule", "tests"):
+        for path in (ROOT / folder).rglob("*"):
+            if path.suffix in (".py", ".yml", ".yaml") and path not in allowed:
+                text = path.read_text(encoding="utf-8")
+                if all(f'"{cid}"' in text or f" {cid}," in text for cid in ("V3", "V5", "V7", "V8a")):
+                    offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == [str(Path(__file__).relative_to(ROOT))]
