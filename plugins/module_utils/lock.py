@@ -7,6 +7,9 @@ import json
 import os
 import socket
 import time
+from datetime import datetime, timezone
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import utc_iso
 
 
 class LockHeld(Exception):
@@ -31,23 +34,37 @@ def read_holder(path: str) -> dict | None:
         return None
 
 
+def describe(holder: dict) -> str:
+    """``pid N on HOST (label) since <UTC time>``: who holds (or held) a lock."""
+    try:
+        since = utc_iso(datetime.fromtimestamp(float(holder.get("since", 0)), timezone.utc))
+    except (TypeError, ValueError, OverflowError, OSError):
+        since = "an unknown time"
+    return f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('label')}) since {since}"
+
+
 def acquire(path: str, owner_pid: int, label: str) -> tuple[bool, dict]:
     """Take the lock for ``owner_pid``; a lock whose holder is gone from this host is stale and taken over.
 
-    Returns (changed, holder). Raises LockHeld naming the live holder.
+    Returns (changed, holder); a holder that took over a stale lock names the dead one under
+    ``took_over``. Raises LockHeld naming the live holder.
     """
-    me = {"pid": owner_pid, "host": socket.gethostname(), "label": label, "since": time.time()}
+    me: dict = {"pid": owner_pid, "host": socket.gethostname(), "label": label, "since": time.time()}
     holder = read_holder(path)
     if holder:
         if holder.get("pid") == owner_pid and holder.get("host") == me["host"]:
             return False, holder
-        if holder.get("host") == me["host"] and not _alive(int(holder.get("pid", 0))):
+        try:
+            pid = int(holder.get("pid", 0))
+        except (TypeError, ValueError):
+            pid = 0
+        if holder.get("host") == me["host"] and (pid <= 0 or not _alive(pid)):
             os.unlink(path)  # stale: its run died (e.g. kill -9); the ledger still lets V9 clean up
+            me["took_over"] = holder
         else:
-            since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(holder.get("since", 0)))
             raise LockHeld(
-                f"another verification run holds {path}: pid {holder.get('pid')} on {holder.get('host')} "
-                f"({holder.get('label')}) since {since}; wait for it or remove the file if that run is gone"
+                f"another verification run holds {path}: {describe(holder)}; "
+                "wait for it or remove the file if that run is gone"
             )
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)

@@ -3,6 +3,7 @@
 """REVIEW-5.md, report.json and junit.xml from the stored check results."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -99,9 +100,12 @@ def to_markdown(target: str, started: float, finished: float, checks: list[Check
     return "\n".join(out) + "\n"
 
 
-def to_junit(checks: list[CheckResult]) -> str:
-    suite = ET.Element("testsuite", name="cc-ci phase 5", tests=str(len(checks)),
-                       failures=str(sum(c.verdict == "FAIL" for c in checks)),
+def to_junit(checks: list[CheckResult], error: str | None = None) -> str:
+    """One testcase a check; a run that stopped early is one more, failed, testcase (so a CI that
+    reads only junit never counts an interrupted run as green)."""
+    failures = sum(c.verdict == "FAIL" for c in checks) + (1 if error else 0)
+    suite = ET.Element("testsuite", name="cc-ci phase 5", tests=str(len(checks) + (1 if error else 0)),
+                       failures=str(failures),
                        skipped=str(sum(c.verdict == "SKIP" for c in checks)),
                        time=f"{sum(c.seconds for c in checks):.1f}")
     for check in checks:
@@ -111,24 +115,52 @@ def to_junit(checks: list[CheckResult]) -> str:
             ET.SubElement(case, "failure", message=check.diagnosis or "failed").text = check.diagnosis
         elif check.verdict == "SKIP":
             ET.SubElement(case, "skipped", message=check.diagnosis or "skipped")
+    if error:
+        case = ET.SubElement(suite, "testcase", classname="phase5", name="run completed", time="0.0")
+        ET.SubElement(case, "failure", message=f"the run stopped early: {error}").text = error
     return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+class ReportNotWritten(Exception):
+    """Some report files could not be written; ``paths`` holds the ones that were."""
+
+    def __init__(self, problems: list[str], paths: dict[str, str]) -> None:
+        super().__init__("; ".join(problems))
+        self.paths = paths
 
 
 def write_all(report_dir: str, target: str, started: float, finished: float,
               results: dict[str, CheckResult], secrets: list[str],
               ids: list[str] | tuple[str, ...] = CHECK_IDS, error: str | None = None) -> dict[str, str]:
+    """Write the three files; each one that can be written is, whatever happens to the others.
+    Raises :class:`ReportNotWritten` naming each file that could not be written and why."""
     checks = ordered(results, ids)
     files = {
         "REVIEW-5.md": to_markdown(target, started, finished, checks, error),
         "report.json": json.dumps(to_json(target, started, finished, checks, error), indent=2, default=str) + "\n",
-        "junit.xml": to_junit(checks),
+        "junit.xml": to_junit(checks, error),
     }
-    paths = {}
-    os.makedirs(report_dir, exist_ok=True)
+    paths: dict[str, str] = {}
+    problems: list[str] = []
+    try:
+        os.makedirs(report_dir, exist_ok=True)
+    except OSError as exc:
+        raise ReportNotWritten([f"cannot create the report folder {report_dir}: {exc.strerror or exc}: "
+                                "check ccci_report_dir"], paths) from exc
     for name, text in files.items():
         path = os.path.join(report_dir, name)
-        with open(path + ".tmp", "w", encoding="utf-8") as handle:
-            handle.write(redact_text(text, secrets))
-        os.replace(path + ".tmp", path)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.write(redact_text(text, secrets))
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            problems.append(f"cannot write {path}: {exc.strerror or exc}: remove or rename what is there "
+                            "(or set ccci_report_dir to another folder)")
+            continue
         paths[name] = path
+    if problems:
+        raise ReportNotWritten(problems, paths)
     return paths

@@ -13,6 +13,9 @@ description:
   - Every check id appears in the reports; one that recorded nothing is reported C(SKIP) with the
     reason, never C(PASS).
   - Secrets given in O(redact) are replaced by C(********) in every file written.
+  - Each file that can be written is written; when one cannot be (e.g. C(REVIEW-5.md) is a folder),
+    the task fails naming each such file and why, after writing the others.
+  - A run that stopped early (O(error)) is one more failed testcase in C(junit.xml).
 author: coopcloud.cc_ci developers (@coopcloud)
 options:
   report_dir:
@@ -79,7 +82,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.check_registry import select
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.checks import load_all
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.report import ordered, write_all
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.report import ReportNotWritten, ordered, write_all
 
 
 def main() -> None:
@@ -102,8 +105,13 @@ def main() -> None:
         ids = [check.id for check in select(p["only"] or None)]
     except ValueError as exc:
         module.fail_json(msg=f"review_report: only: {exc}")
-    paths = write_all(p["report_dir"], p["target"], p["started"], time.time(), results, p["redact"], ids, p["error"])
     checks = ordered(results, ids)
+    try:
+        paths = write_all(p["report_dir"], p["target"], p["started"], time.time(), results, p["redact"], ids,
+                          p["error"])
+    except ReportNotWritten as exc:
+        module.fail_json(msg=str(exc), paths=exc.paths, verdicts={c.id: c.verdict for c in checks},
+                         failures={c.id: c.diagnosis for c in checks if c.verdict == "FAIL"})
     module.exit_json(
         changed=False,
         verdicts={c.id: c.verdict for c in checks},

@@ -10,7 +10,8 @@ version_added: 0.1.0
 description:
   - Takes or releases a lock file that names its holder (pid, host, label, time).
   - A lock held by a live run fails with a message naming that run. A lock whose holder process is
-    gone from this host (a killed run) is stale and taken over.
+    gone from this host (a killed run) is stale and taken over, with a warning in the run's output
+    naming the dead holder (and C(holder.took_over)).
   - The holder is the C(ansible-playbook) process, so use it with O(owner_pid) set to the
     controller's playbook pid (the lookup C(env) of C(PPID) is not reliable; the playbooks pass
     the pid of the parent of the module process by default).
@@ -49,14 +50,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 holder:
-  description: Who holds the lock now.
+  description: Who holds the lock now (pid, host, label, since); C(took_over) names a dead holder it replaced.
   type: dict
   returned: success
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.lock import LockHeld, acquire, read_holder, release
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.lock import LockHeld, acquire, describe, read_holder, release
 
 
 def main() -> None:
@@ -77,6 +78,11 @@ def main() -> None:
         changed, holder = acquire(p["path"], p["owner_pid"], p["label"])
     except LockHeld as exc:
         module.fail_json(msg=str(exc))
+    except OSError as exc:
+        module.fail_json(msg=f"cannot take the run lock {p['path']}: {exc.strerror or exc}: check ccci_state_dir")
+    if holder.get("took_over"):
+        module.warn(f"took over the run lock {p['path']} from a run that is gone: {describe(holder['took_over'])}; "
+                    "its PRs and apps are closed by this run's sweep")
     module.exit_json(changed=changed, holder=holder)
 
 

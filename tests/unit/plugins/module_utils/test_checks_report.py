@@ -123,3 +123,23 @@ def test_a_run_stopped_early_is_overall_fail_with_its_reason(tmp_path) -> None:
     assert "Overall: **FAIL**" in review and "stopped early: GET http://g/api/v1/user: HTTP 401" in review
     assert "sekrit-token" not in review
     assert json.loads(open(paths["report.json"]).read())["error"].startswith("GET http://g")
+
+
+def test_a_run_that_stopped_early_is_a_junit_failure() -> None:
+    checks_ = [CheckResult("V1", "PASS", 1.0, {}, None, 1)]
+    clean = ET.fromstring(report.to_junit(checks_).split("?>", 1)[1])
+    assert clean.get("failures") == "0" and clean.get("tests") == "1"
+    stopped = ET.fromstring(report.to_junit(checks_, "V3 stopped: no answer within 60 s").split("?>", 1)[1])
+    assert stopped.get("failures") == "1" and stopped.get("tests") == "2"
+    assert stopped.find("testcase[@name='run completed']/failure").get("message").endswith("no answer within 60 s")
+
+
+def test_a_report_file_that_cannot_be_written_leaves_the_others_and_says_why(tmp_path) -> None:
+    (tmp_path / "REVIEW-5.md").mkdir()
+    results = {"V1": CheckResult("V1", "PASS", 1.0, {}, None, 1)}
+    with pytest.raises(report.ReportNotWritten) as caught:
+        report.write_all(str(tmp_path), "lab", 0.0, 1.0, results, [], ("V1",))
+    assert str(caught.value).startswith(f"cannot write {tmp_path}/REVIEW-5.md: Is a directory: remove or rename")
+    assert set(caught.value.paths) == {"report.json", "junit.xml"}
+    assert (tmp_path / "junit.xml").exists() and json.loads((tmp_path / "report.json").read_text())["checks"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

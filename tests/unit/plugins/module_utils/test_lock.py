@@ -30,3 +30,22 @@ def test_lock_of_a_killed_run_is_taken_over(tmp_path) -> None:
     assert changed and holder["pid"] == os.getpid()
     assert lock.release(path, os.getpid()) and not os.path.exists(path)
     assert lock.release(path, os.getpid()) is False
+
+
+def test_taking_over_names_the_dead_holder(tmp_path, capsys) -> None:
+    import json
+
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.coopcloud.cc_ci.plugins.modules import run_lock
+
+    path = str(tmp_path / "run.lock")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lock.acquire(path, dead.pid, "killed-run")
+    with patch_module_args({"path": path, "owner_pid": os.getpid()}), pytest.raises(SystemExit):
+        run_lock.main()
+    result = json.loads(capsys.readouterr().out)
+    assert result["holder"]["took_over"]["pid"] == dead.pid
+    warned = json.dumps(result.get("warnings", []))  # plain strings, or 2.19's structured summaries
+    assert f"from a run that is gone: pid {dead.pid} on " in warned and "(killed-run) since 20" in warned
