@@ -14,6 +14,7 @@ from types import ModuleType
 # Claims modules are imported by name here, not found at run time: Ansible ships a module with only
 # the module_utils its imports name, so this import is what puts them into check_result's payload.
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v1 as _v1
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
 
 # When a check runs: with the checks (in order, a failure stops the rest), in the cleanup that
 # always runs, or after every other check passed (the weekly job is installed only then).
@@ -114,6 +115,7 @@ CHECKS: tuple[Check, ...] = (
         "torn down and the upgrader session is stopped.",
         "the on-disk ledger, Gitea read back, abra/docker, tmux",
         phase="cleanup",
+        claims=_v9,
     ),
     Check(
         "CRON", "completion-anchored weekly job installed and its first fire seen", _ROLE + "completion_cron",

@@ -43,6 +43,12 @@ def describe(holder: dict) -> str:
     return f"pid {holder.get('pid')} on {holder.get('host')} ({holder.get('label')}) since {since}"
 
 
+def took_over_message(path: str, holder: dict) -> str:
+    """The line a run prints when it took over the lock of a run that is gone."""
+    return (f"took over the run lock {path} from a run that is gone: {describe(holder)}; "
+            "its PRs and apps are closed by this run's sweep")
+
+
 def acquire(path: str, owner_pid: int, label: str) -> tuple[bool, dict]:
     """Take the lock for ``owner_pid``; a lock whose holder is gone from this host is stale and taken over.
 

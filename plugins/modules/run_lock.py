@@ -57,7 +57,7 @@ holder:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.lock import LockHeld, acquire, describe, read_holder, release
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.lock import LockHeld, acquire, read_holder, release, took_over_message
 
 
 def main() -> None:
@@ -81,8 +81,7 @@ def main() -> None:
     except OSError as exc:
         module.fail_json(msg=f"cannot take the run lock {p['path']}: {exc.strerror or exc}: check ccci_state_dir")
     if holder.get("took_over"):
-        module.warn(f"took over the run lock {p['path']} from a run that is gone: {describe(holder['took_over'])}; "
-                    "its PRs and apps are closed by this run's sweep")
+        module.warn(took_over_message(p["path"], holder["took_over"]))
     module.exit_json(changed=changed, holder=holder)
 
 

@@ -1,0 +1,68 @@
+"""V9's claims name the component and the lie: abra said it acted but the engine (read with docker)
+says otherwise; Gitea answered a close but the PR stayed open."""
+from __future__ import annotations
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9
+
+STACK = "custom-html-tiny_1_lab_local"
+
+
+def healthy(**over):
+    inputs = {
+        "sweep": {"closed": [{"repo": "o/r", "number": 3, "html_url": "http://g/o/r/pulls/3"}], "remaining": [],
+                  "errors": [], "merged": [], "deleted_branches": ["o/r:ccci/x"]},
+        "after": {"closed": [], "remaining": [], "deleted_branches": [], "errors": []},
+        "apps": {"results": [{"item": "custom-html-tiny", "apps": [
+            {"domain": "custom-html-tiny-1.lab.local", "stack": STACK, "actions": ["undeploy", "remove"],
+             "left": {"stack": False, "volumes": [], "secrets": [], "env_file": False}, "error": None}]}]},
+        "engine": {"stacks": ["other_stack"], "volumes": [], "secrets": []},
+        "sandbox_recipes": ["custom-html-tiny"],
+        "session": {"status": "ABSENT", "previous": {"status": "IDLE"}},
+    }
+    inputs.update(over)
+    return inputs
+
+
+def failing(inputs):
+    return {p.name: p.diagnosis for p in v9.evaluate(inputs) if not p.ok}
+
+
+def test_healthy_cleanup_passes_and_nothing_read_fails_every_claim():
+    assert failing(healthy()) == {}
+    assert len(failing({})) == len(v9.evaluate({}))
+
+
+def _app(**left):
+    app = healthy()["apps"]["results"][0]["apps"][0]
+    return {"results": [{"item": "custom-html-tiny", "apps": [dict(app, left=dict(app["left"], **left))]}]}
+
+
+def test_abra_remove_that_leaves_a_secret_is_named():
+    bad = failing(healthy(apps=_app(secrets=[f"{STACK}_key_v1"]), engine={"secrets": [f"{STACK}_key_v1"]}))
+    assert "`abra app remove custom-html-tiny-1.lab.local` answered success but left secret" in bad["V9.abra_did_what_it_said"]
+    assert f"teardown left sandbox secret {STACK}_key_v1 on the engine" in bad["V9.engine_clear"]
+
+
+def test_abra_undeploy_that_leaves_the_stack_is_named():
+    bad = failing(healthy(apps=_app(stack=True), engine={"stacks": [STACK]}))
+    assert f"`abra app undeploy custom-html-tiny-1.lab.local` answered success but its stack {STACK} is still" \
+        in bad["V9.abra_did_what_it_said"]
+
+
+def test_an_app_abra_ls_hides_is_found_on_the_engine():
+    bad = failing(healthy(apps={"results": [{"item": "custom-html-tiny", "apps": []}]},
+                          engine={"stacks": [STACK], "volumes": [], "secrets": []}))
+    assert f"docker holds stack {STACK} that `abra app ls` does not list" in bad["V9.engine_clear"]
+
+
+def test_abra_remove_that_keeps_the_app_listed_is_named():
+    bad = failing(healthy(apps=_app(env_file=True)))
+    assert "answered success but `abra app ls` still lists it" in bad["V9.abra_did_what_it_said"]
+
+
+def test_a_close_answered_but_not_done_names_gitea():
+    sweep = dict(healthy()["sweep"], remaining=[{"repo": "o/r", "number": 3, "html_url": "http://g/o/r/pulls/3"}])
+    bad = failing(healthy(sweep=sweep))
+    assert "Gitea answered the close of o/r#3 with success but the PR is still open" in bad["V9.prs_and_branches_closed"]
+    later = failing(healthy(after={"closed": [], "remaining": [], "deleted_branches": ["o/r:ccci/y"]}))
+    assert "cleanup left 1 PR(s)/branch(es) of the run open: o/r:ccci/y" in later["V9.prs_and_branches_closed"]
