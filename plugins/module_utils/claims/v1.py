@@ -31,7 +31,7 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     comment_present = bool(dig(surfaces, "comment", "present", default=False))
     outsider = dig(inputs, "outsider", "outcome")
     bad_trigger = dig(inputs, "bad_trigger", "outcome")
-    merged = bool(dig(inputs, "pr_after", "pr", "merged", default=False))
+    merged = dig(inputs, "pr_after", "pr", "merged")
     return [
         Predicate(
             "V1.bot_testme_fires", bot_outcome == "fired",
@@ -75,8 +75,9 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
             {"outcome": bad_trigger},
         ),
         Predicate(
-            "V1.pr_not_merged", not merged,
-            "the verification PR was merged (guardrail broken)",
+            "V1.pr_not_merged", merged is False,
+            "the verification PR was merged (guardrail broken)" if merged
+            else "the verification PR was not read back: whether it was merged is unknown",
             {"merged": merged},
         ),
     ]

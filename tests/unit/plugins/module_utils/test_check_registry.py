@@ -60,7 +60,7 @@ def test_claims_modules_expose_evaluate_returning_named_predicates() -> None:
         assert check.claims_name == f"claims/{check.id.lower()}.py"
         found = check.claims.evaluate({})
         assert found and all(isinstance(p, Predicate) and p.name.startswith(check.id + ".") for p in found)
-        assert not any(p.ok for p in found if p.name != "V1.pr_not_merged"), "a claim over nothing read holds"
+        assert not any(p.ok for p in found), f"{check.id}: a claim over nothing read holds"
 
 
 def test_a_broken_claims_module_fails_the_check_naming_module_and_exception(monkeypatch) -> None:

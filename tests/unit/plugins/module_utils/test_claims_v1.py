@@ -69,6 +69,8 @@ def test_membership_gate_open_and_prefix_trigger_and_merge() -> None:
                                  "prefix, not the exact command"}
     assert failing(pr_after__pr={"merged": True}) == {
         "V1.pr_not_merged": "the verification PR was merged (guardrail broken)"}
+    assert failing(pr_after={}) == {
+        "V1.pr_not_merged": "the verification PR was not read back: whether it was merged is unknown"}
 
 
 def test_tasks_that_never_ran_fail_their_claims() -> None:
