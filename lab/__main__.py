@@ -15,7 +15,8 @@ def _faults(text: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lab", description="The cc-ci lab: a stand-in box on 127.0.0.1.")
+    prog = "python -m lab" if sys.argv[0].endswith("__main__.py") else Path(sys.argv[0]).name  # or ccci-lab
+    parser = argparse.ArgumentParser(prog=prog, description="The cc-ci lab: a stand-in box on 127.0.0.1.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("up", "start the lab (no-op when it is up with the same settings)"),
                        ("serve", "run the lab daemon in the foreground (what `up` starts)"),

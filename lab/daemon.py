@@ -1,13 +1,18 @@
 """The lab daemon (``python -m lab serve``) and the controls ``up``/``down``/``status`` use on it.
 
-The daemon starts the services in order gitea, registry, drone, bridge (each later one sees the
-earlier URLs in the shared LabConfig), lays out the box, waits until every service answers and only
-then writes ``lab.json``: a lab.json on disk means a lab that answers. SIGTERM stops the services
-in reverse order and removes lab.json.
+The daemon seeds Gitea's repositories, then starts the services in order gitea, registry, drone,
+bridge (each later one sees the earlier URLs in the shared LabConfig), lays out the box, waits until
+every service answers and only then writes ``lab.json``: a lab.json on disk means a lab that
+answers. A service that fails to start stops the daemon with its error (``lab up`` shows it).
+SIGTERM stops the services in reverse order and removes lab.json.
+
+One daemon per state dir: it holds ``<state>/.daemon.lock`` for its life, and ``up``/``down``
+hold ``<state>/.up.lock`` while they start or stop it, so two ``lab up`` at once start one daemon
+(the second waits, then reuses it) and ``down`` never misses a daemon that is starting.
 """
 from __future__ import annotations
 
-import importlib
+import fcntl
 import json
 import logging
 import os
@@ -20,15 +25,24 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Protocol
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any, Protocol
 
 from lab import faults as lab_faults
+from lab import seed
+from lab.bridge import Bridge
 from lab.config import LAB_DIR, LabConfig
+from lab.drone import DroneService
+from lab.gitea import GiteaService
+from lab.registry import RegistryService
 
 log = logging.getLogger("lab.daemon")
 
 REPO_ROOT = LAB_DIR.parent
 START_TIMEOUT = float(os.environ.get("CCCI_LAB_START_TIMEOUT", "20"))
+# How long a `lab up`/`lab down` waits for another one on the same state dir to finish.
+LOCK_TIMEOUT = START_TIMEOUT * 3 + 30
 
 
 class Service(Protocol):
@@ -44,13 +58,43 @@ def _ports(state: Path) -> dict[str, int]:
         return {}
 
 
-def _optional(module: str, cls: str, cfg: LabConfig) -> Service | None:
-    """Drone and the bridge are built by other parts of the lab; a missing one is a warning."""
+def _try_lock(path: Path) -> IO[str] | None:
+    """An exclusive flock on ``path`` (held while the returned file stays open), or None if taken."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - the lock lives as long as the handle
     try:
-        return getattr(importlib.import_module(module), cls)(cfg)
-    except Exception as exc:  # ImportError, or a half-written module: keep the rest of the lab up
-        log.warning("%s.%s unavailable, lab runs without it: %s", module, cls, exc)
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
         return None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    return handle
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "?"
+    except OSError:
+        return "?"
+
+
+@contextmanager
+def exclusive(state: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold ``<state>/.up.lock``: one ``up``/``down`` at a time per state dir; others wait."""
+    path = state / ".up.lock"
+    deadline = time.monotonic() + timeout
+    while (handle := _try_lock(path)) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"another `lab up`/`lab down` (pid {_holder(path)}) has held {path} for more than "
+                               f"{timeout:.0f}s")
+        time.sleep(0.1)
+    try:
+        yield
+    finally:
+        handle.close()
 
 
 def answers(url: str, path: str = "/") -> bool:
@@ -66,12 +110,17 @@ def answers(url: str, path: str = "/") -> bool:
 
 def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval: float, *,
           runners: int = 1) -> int:
-    from lab import seed
-    from lab.gitea import GiteaService
-    from lab.registry import RegistryService
-
     cfg = LabConfig.new(state_dir, faults, build_seconds, poll_interval, runners=runners)
     state = Path(cfg.state_dir)
+    daemon_lock = _try_lock(state / ".daemon.lock")
+    if daemon_lock is None:
+        log.error("a lab daemon (pid %s) already serves %s", _holder(state / ".daemon.lock"), state)
+        return 1
+    with daemon_lock:  # held until the daemon has stopped its services
+        return _run(cfg, state)
+
+
+def _run(cfg: LabConfig, state: Path) -> int:
     cfg.pid = os.getpid()
     (state / "lab.pid").write_text(str(cfg.pid))
     # Children (the harness, abra, tmux) find the lab the way the box scripts do.
@@ -88,26 +137,30 @@ def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval
     started: list[tuple[str, Service]] = []
     try:
         gitea = GiteaService(cfg, port=ports.get("gitea", 0))
+        seed.seed_gitea(cfg, gitea.store, gitea.git_root)
         cfg.gitea_url = gitea.start()
         started.append(("gitea", gitea))
         registry = RegistryService(cfg, port=ports.get("registry", 0))
         cfg.registry_url = registry.start()
         started.append(("registry", registry))
-        for name, module, cls in (("drone", "lab.drone", "DroneService"), ("bridge", "lab.bridge", "Bridge")):
-            svc = _optional(module, cls, cfg)
-            if svc is None:
-                continue
-            url = svc.start()
-            if name == "drone" and url:
-                cfg.drone_url = url
-            started.append((name, svc))
-            log.info("%s started%s", name, f" on {url}" if url else "")
+        drone = DroneService(cfg)
+        drone_url = drone.start()
+        started.append(("drone", drone))
+        if not drone_url:
+            raise RuntimeError("drone started without a URL")
+        cfg.drone_url = drone_url
+        log.info("drone started on %s", cfg.drone_url)
+        bridge = Bridge(cfg)
+        bridge.start()
+        started.append(("bridge", bridge))
+        log.info("bridge started")
         seed.lay_out_box(cfg)
         _wait_until_answering(cfg)
-    except Exception:
-        log.exception("lab failed to start")
+    except Exception as exc:  # any service's error ends the daemon; `lab up` shows the last line
+        log.exception("traceback")
         _stop_all(started)
         _cleanup(state, cfg.pid)
+        log.error("lab failed to start: %s: %s", type(exc).__name__, exc)
         return 1
     (state / "ports.json").write_text(json.dumps(
         {n: int(u.rsplit(":", 1)[1]) for n, u in (("gitea", cfg.gitea_url), ("registry", cfg.registry_url))}))
@@ -115,16 +168,17 @@ def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval
     log.info("lab up: %s (faults: %s)", cfg.path, ",".join(cfg.faults) or "none")
     stop.wait()
     log.info("stopping")
-    _stop_all(started)
+    failed = _stop_all(started)
     _cleanup(state, cfg.pid)
+    if failed:
+        log.error("stopped; these failed to stop cleanly: %s", ", ".join(failed))
+        return 1
     log.info("stopped")
     return 0
 
 
 def _wait_until_answering(cfg: LabConfig) -> None:
-    checks = [(cfg.gitea_url, "/api/v1/version"), (cfg.registry_url, "/v2/")]
-    if cfg.drone_url:
-        checks.append((cfg.drone_url, "/"))
+    checks = [(cfg.gitea_url, "/api/v1/version"), (cfg.registry_url, "/v2/"), (cfg.drone_url, "/")]
     deadline = time.monotonic() + START_TIMEOUT
     for url, path in checks:
         while not answers(url, path):
@@ -133,14 +187,18 @@ def _wait_until_answering(cfg: LabConfig) -> None:
             time.sleep(0.1)
 
 
-def _stop_all(started: list[tuple[str, Service]]) -> None:
+def _stop_all(started: list[tuple[str, Service]]) -> list[str]:
+    """Stop every service even when one fails; the names of those that failed (logged with why)."""
+    failed = []
     for name, svc in reversed(started):
         t0 = time.monotonic()
         try:
             svc.stop()
             log.info("%s stopped in %.2fs", name, time.monotonic() - t0)
-        except Exception:  # stopping the others matters more than this one's error
+        except Exception:  # stopping the others first; the daemon's exit status reports this one
             log.exception("stopping %s failed", name)
+            failed.append(name)
+    return failed
 
 
 def _cleanup(state: Path, pid: int) -> None:
@@ -186,10 +244,12 @@ def running(state: Path) -> LabConfig | None:
 
 
 def _daemon_pid(state: Path) -> int:
-    for name in ("lab.pid", "lab.json"):
+    """The live daemon of this state dir: lab.pid, lab.json, or the holder of .daemon.lock (the
+    daemon writes it first, so also one that never got as far as lab.pid)."""
+    for name in ("lab.pid", "lab.json", ".daemon.lock"):
         try:
             text = (state / name).read_text()
-            pid = int(text) if name == "lab.pid" else int(json.loads(text)["pid"])
+            pid = int(json.loads(text)["pid"]) if name == "lab.json" else int(text)
         except (OSError, ValueError, KeyError):
             continue
         if _alive(pid):
@@ -199,20 +259,34 @@ def _daemon_pid(state: Path) -> int:
 
 def up(state: Path, faults: list[str], build_seconds: float, poll_interval: float,
        fresh: bool, *, runners: int = 1) -> tuple[Path, bool]:
-    """Start the lab unless it already runs with these settings; (lab.json, whether it started)."""
-    LabConfig.new(state, faults, build_seconds, poll_interval, runners=runners)  # validates the faults early
+    """Start the lab unless it already runs with these settings; (lab.json, whether it started).
+    Two at once on one state dir: the second waits for the first, then reuses its lab."""
+    lab_faults.validate(faults)
+    state.mkdir(parents=True, exist_ok=True)
+    with exclusive(state):
+        return _up(state, faults, build_seconds, poll_interval, fresh, runners)
+
+
+def _up(state: Path, faults: list[str], build_seconds: float, poll_interval: float,
+        fresh: bool, runners: int) -> tuple[Path, bool]:
     if fresh:
-        down(state)
-        shutil.rmtree(state, ignore_errors=True)
+        _down(state)
+        for entry in state.iterdir():  # everything but the lock this `up` holds
+            if entry.name == ".up.lock":
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
     current = running(state)
     if current is not None:
         if (sorted(current.faults) == sorted(set(faults)) and current.build_seconds == build_seconds
                 and current.poll_interval == poll_interval and current.runners == runners):
             return current.path, False
         log.info("lab up with other settings: restarting")
-        down(state)
+        _down(state)
     elif _daemon_pid(state):
-        down(state)  # a daemon that never came up (or stopped answering)
+        _down(state)  # a daemon that never came up (or stopped answering)
     state.mkdir(parents=True, exist_ok=True)
     (state / "lab.json").unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "lab", "serve", "--state", str(state), "--faults", ",".join(faults),
@@ -226,8 +300,9 @@ def up(state: Path, faults: list[str], build_seconds: float, poll_interval: floa
     deadline = time.monotonic() + START_TIMEOUT + 5
     while time.monotonic() < deadline:
         if child.poll() is not None:
-            raise RuntimeError(f"lab daemon exited with {child.returncode}; see {state / 'lab.log'}:\n"
-                               + _tail(state / "lab.log"))
+            tail = _tail(state / "lab.log")
+            raise RuntimeError(f"{tail.splitlines()[-1] if tail else 'no log'}\n(the lab daemon exited with "
+                               f"{child.returncode}; the end of {state / 'lab.log'}:)\n{tail}")
         try:
             if json.loads((state / "lab.json").read_text()).get("pid") == child.pid:
                 return state / "lab.json", True
@@ -268,6 +343,13 @@ def _terminate(pid: int, timeout: float = 10.0) -> None:
 
 def down(state: Path) -> bool:
     """Stop the daemon, the lab tmux server and the lab's cron entries. True if a daemon ran."""
+    if not state.is_dir():
+        return False
+    with exclusive(state):
+        return _down(state)
+
+
+def _down(state: Path) -> bool:
     pid = _daemon_pid(state)
     if pid:
         _terminate(pid)

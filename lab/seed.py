@@ -44,6 +44,8 @@ def _git(cwd: Path, *args: str, date: str | None = None, author: tuple[str, str]
 
 # -- Gitea: users, orgs, repos --------------------------------------------------------------------
 def seed_gitea(cfg: LabConfig, store: Store, git_root: Path) -> None:
+    """Users, orgs and the seeded repositories, before the Gitea service starts serving them."""
+    git_root.mkdir(parents=True, exist_ok=True)
     with store.write() as db:
         for role in ("bot", "outsider"):  # tokens.json is the source of truth for tokens
             login = cfg.users[role]

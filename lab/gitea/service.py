@@ -41,10 +41,8 @@ class GiteaService:
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> str:
-        from lab import seed  # late: seed imports this package's helpers
-
+        """Serve what ``store`` and ``git_root`` hold (the daemon seeds them first: lab/seed.py)."""
         self.git_root.mkdir(parents=True, exist_ok=True)
-        seed.seed_gitea(self.cfg, self.store, self.git_root)
         self._server = self._bind()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.cfg.gitea_url = self.url

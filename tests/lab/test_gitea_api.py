@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lab import seed
 from lab.config import LabConfig
 from lab.gitea import GiteaService
 from lab.gitea.objects import combine
@@ -33,6 +34,7 @@ def cfg(tmp_path_factory: pytest.TempPathFactory) -> LabConfig:
 @pytest.fixture(scope="module")
 def gitea(cfg: LabConfig) -> Iterator[GiteaService]:
     svc = GiteaService(cfg)
+    seed.seed_gitea(cfg, svc.store, svc.git_root)
     svc.start()
     yield svc
     svc.stop()

@@ -65,6 +65,55 @@ def test_unknown_fault_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "s" / "lab.json").exists()
 
 
+def _daemons(state: Path) -> list[int]:
+    """Every live `lab serve` process of this state dir, whatever pid files say."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            zombie = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        except (OSError, IndexError):
+            continue
+        if not zombie and b"serve" in argv and str(state).encode() in argv:
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_two_ups_at_once_start_one_daemon_and_down_stops_it(tmp_path: Path) -> None:
+    state = tmp_path / "lab"
+    cmd = [sys.executable, "-m", "lab", "up", "--state", str(state), "--build-seconds", "1", "--poll-interval", "0.3"]
+    try:
+        procs = [subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        assert [p.returncode for p in procs] == [0, 0], outs
+        said = sorted(err.strip().splitlines()[-1] for _, err in outs)
+        assert said == ["lab already up", "lab started"], outs  # the loser waited and reused the lab
+        assert _daemons(state) == [LabConfig.load(state).pid]
+        assert lab_cli("down", "--state", str(state)).returncode == 0
+        assert _daemons(state) == []
+        assert lab_cli("status", "--state", str(state)).returncode == 1
+    finally:
+        lab_cli("down", "--state", str(state))
+
+
+def test_a_second_daemon_on_one_state_dir_is_refused(lab_state: LabConfig) -> None:
+    proc = lab_cli("serve", "--state", lab_state.state_dir)
+    assert proc.returncode == 1 and f"a lab daemon (pid {lab_state.pid}) already serves" in proc.stderr
+    assert _daemons(Path(lab_state.state_dir)) == [lab_state.pid]
+    assert lab_cli("status", "--state", lab_state.state_dir).returncode == 0
+
+
+def test_a_service_that_fails_to_start_fails_up_with_its_error(tmp_path: Path) -> None:
+    state = tmp_path / "lab"
+    state.mkdir()
+    (state / "gitea.json").write_text("{not json")  # Gitea's store cannot load
+    proc = lab_cli("up", "--state", str(state))
+    assert proc.returncode == 1
+    assert "lab failed to start" in proc.stderr and "JSONDecodeError" in proc.stderr, proc.stderr
+    assert _daemons(state) == [] and not (state / "lab.json").exists()
+
+
 def test_up_down_cycle(tmp_path: Path) -> None:
     state = tmp_path / "lab"
     args = ("--state", str(state), "--build-seconds", "1", "--poll-interval", "0.3")
