@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,17 @@ class Run:
     @property
     def review(self) -> str:
         return (self.report_dir / "REVIEW-5.md").read_text()
+
+
+def open_prs_by_bot(lab: dict) -> list[str]:
+    """The html_url of every open PR in the lab's sandbox repos and cc-ci (``lab``: lab.json)."""
+    urls = []
+    for repo in lab["poll_repos"] + [lab["ci_repo"]]:
+        req = urllib.request.Request(f"{lab['gitea_url']}/api/v1/repos/{repo}/pulls?state=open&limit=50",
+                                     headers={"Authorization": f"token {lab['tokens']['bot']}"})
+        with urllib.request.urlopen(req, timeout=10) as response:
+            urls += [p["html_url"] for p in json.load(response)]
+    return urls
 
 
 @pytest.fixture(scope="session")

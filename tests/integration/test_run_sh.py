@@ -7,12 +7,11 @@ import json
 import os
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT
+from conftest import BIN, ROOT, open_prs_by_bot
 
 pytestmark = pytest.mark.slow
 FAST = '-e {"ccci_only":["V1","V9"],"ccci_lab_build_seconds":1,"ccci_lab_poll_interval":0.5}'
@@ -30,16 +29,6 @@ def lab_pid(state: Path) -> int:
     proc = subprocess.run([str(BIN / "python"), "-m", "lab", "status", "--state", str(state)], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     return json.loads(proc.stdout)["pid"] if proc.returncode == 0 else 0
-
-
-def open_prs(lab: dict) -> list[str]:
-    urls = []
-    for repo in lab["poll_repos"] + [lab["ci_repo"]]:
-        req = urllib.request.Request(f"{lab['gitea_url']}/api/v1/repos/{repo}/pulls?state=open&limit=50",
-                                     headers={"Authorization": f"token {lab['tokens']['bot']}"})
-        with urllib.request.urlopen(req, timeout=10) as response:
-            urls += [p["html_url"] for p in json.load(response)]
-    return urls
 
 
 def test_two_make_runs_at_once(tmp_path: Path) -> None:
@@ -63,7 +52,7 @@ def test_two_make_runs_at_once(tmp_path: Path) -> None:
         report = json.loads((out / "report.json").read_text())
         assert {c["id"]: c["verdict"] for c in report["checks"] if c["verdict"] != "SKIP"} == {"V1": "PASS", "V9": "PASS"}
         assert lab_pid(state) == pid, "LAB_KEEP=1 did not keep the lab"
-        assert open_prs(json.loads((state / "lab.json").read_text())) == []
+        assert open_prs_by_bot(json.loads((state / "lab.json").read_text())) == []
 
         review = (out / "REVIEW-5.md").read_bytes()
         bogus = make_run(state, out, LAB_FAULTS="bridge-no-sttaus")

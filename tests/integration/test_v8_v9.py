@@ -7,11 +7,10 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 
 import pytest
 
-from conftest import BIN, ROOT
+from conftest import BIN, ROOT, open_prs_by_bot
 
 pytestmark = pytest.mark.slow
 
@@ -26,16 +25,6 @@ def test_v8_v8a_v9_pass(playbook) -> None:
     steps = run.check("V8a")["evidence"]
     assert steps["start_busy"]["launcher_output"].endswith("left alone")
     assert steps["wedged"]["status"] == "WEDGED" and steps["start_wedged"]["replaced"] is True
-
-
-def _open_prs_by_bot(lab: dict) -> list[str]:
-    urls = []
-    for repo in lab["poll_repos"] + [lab["ci_repo"]]:
-        req = urllib.request.Request(f"{lab['gitea_url']}/api/v1/repos/{repo}/pulls?state=open&limit=50",
-                                     headers={"Authorization": f"token {lab['tokens']['bot']}"})
-        with urllib.request.urlopen(req, timeout=10) as response:
-            urls += [p["html_url"] for p in json.load(response)]
-    return urls
 
 
 def _kill_lab_agents(lab_dir) -> None:
@@ -68,7 +57,7 @@ def test_a_run_killed_in_v3_is_cleaned_up_by_the_next(playbook, lab_dir, tmp_pat
     try:
         # Kill once the agent is at work in V3 and its upgrade PR is open.
         while time.monotonic() < deadline:
-            if ledger.exists() and '"V3"' in ledger.read_text() and _open_prs_by_bot(lab):
+            if ledger.exists() and '"V3"' in ledger.read_text() and open_prs_by_bot(lab):
                 break
             assert proc.poll() is None, "the run ended before it could be killed"
             time.sleep(0.3)
@@ -79,8 +68,8 @@ def test_a_run_killed_in_v3_is_cleaned_up_by_the_next(playbook, lab_dir, tmp_pat
         proc.wait(timeout=30)
         _kill_lab_agents(lab_dir)
     time.sleep(1)
-    assert _open_prs_by_bot(lab), "the killed run should have left its PR open"
+    assert open_prs_by_bot(lab), "the killed run should have left its PR open"
     rerun = playbook(only=["V9"], extra={"ccci_report_dir": str(report_dir)})
     assert rerun.rc == 0, rerun.stdout[-3000:]
     assert rerun.check("V9")["verdict"] == "PASS"
-    assert _open_prs_by_bot(lab) == []
+    assert open_prs_by_bot(lab) == []
