@@ -20,7 +20,10 @@ options:
     type: str
     required: true
   timeout:
-    description: Seconds to wait for one HTTP response.
+    description:
+      - The deadline of one API operation in seconds (connecting, reading and every retry together).
+      - A server that accepts and never answers fails with C(no answer within N s), one that cannot be
+        reached with C(cannot connect).
     type: float
     default: 30
   validate_certs:
@@ -30,10 +33,11 @@ options:
 requirements:
   - httpx >= 0.23
 notes:
-  - Requests are retried up to 4 times with exponential backoff and jitter (at most about 8 s in all)
-    on connection errors, and for reads also on timeouts and HTTP 5xx. Writes (POST, PATCH) are
+  - Requests are retried up to 4 times with exponential backoff and jitter (at most about 8 s in all,
+    and always within O(timeout)) on connection errors, and for reads also on timeouts and HTTP 5xx. Writes (POST, PATCH) are
     retried only when the request never reached the server, so nothing is posted twice.
-  - 'Errors are one line, C(<METHOD> <url>: HTTP <code>: <message> (<hint>)).'
+  - 'Errors are one line, C(<METHOD> <url>: HTTP <code>: <message> (<hint>)); an answer that is not
+    JSON (an HTML page) is such a line too, naming the URL.'
 """
 
     # Drone connection options (coopcloud.cc_ci.gitea_api.drone)

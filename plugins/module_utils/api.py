@@ -7,10 +7,16 @@ Every call names the status codes the caller accepts (``accept=(200, 404)``) and
 act on: ``<METHOD> <url>: HTTP <code>: <message> (<hint>)``. Tokens travel only in the
 ``Authorization`` header and never appear in a message.
 
+Deadline: one operation (connecting, reading and every retry) ends within ``deadline`` seconds
+(default 60). A server that never answers ends in ``<METHOD> <url>: no answer within N s``; one
+that cannot be reached in ``... cannot connect (<reason>)``. An accepted answer that is not JSON (an
+HTML page, a proxy's error page) is one line naming the URL, never a crash further on.
+
 Retries: bounded (``tries``, default 4) with exponential backoff and jitter, capped in total
-(``max_backoff``, default 8 s). Idempotent methods (GET, HEAD, PUT, DELETE, OPTIONS) are retried on
-connection errors, timeouts and 5xx; POST and PATCH only when the request surely never reached the
-server (connection refused, connect timeout), so a comment or a build is never sent twice.
+(``max_backoff``, default 8 s) and by the deadline. Idempotent methods (GET, HEAD, PUT, DELETE,
+OPTIONS) are retried on connection errors, timeouts and 5xx; POST and PATCH only when the request
+surely never reached the server (connection refused, connect timeout), so a comment or a build is
+never sent twice.
 """
 from __future__ import annotations
 
@@ -36,6 +42,8 @@ else:
 IDEMPOTENT = frozenset(("GET", "HEAD", "PUT", "DELETE", "OPTIONS"))
 RETRY_STATUS = frozenset((500, 502, 503, 504))
 USER_AGENT = "coopcloud.cc_ci"
+DEFAULT_DEADLINE = 60.0
+CONNECT_TIMEOUT = 10.0  # a reachable server accepts within this; the rest of the deadline is for reading
 
 
 def _one_line(text: str, limit: int = 160) -> str:
@@ -50,8 +58,9 @@ class ApiError(Exception):
     """
 
     def __init__(self, method: str, url: str, status: int | None = None, message: str = "",
-                 hint: str | None = None, body: Any = None) -> None:
+                 hint: str | None = None, body: Any = None, no_answer_within: float | None = None) -> None:
         self.method = method.upper()
+        self.no_answer_within = no_answer_within
         self.url = redact_url(url)
         self.status = status
         self.message = _one_line(message) if message else ""
@@ -60,6 +69,10 @@ class ApiError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        if self.no_answer_within is not None:
+            return (f"{self.method} {self.url}: no answer within {self.no_answer_within:g} s "
+                    f"({self.message or 'the server accepted but did not answer'}): check that it is up and "
+                    "not overloaded, or raise the timeout")
         if self.status is None:
             return f"{self.method} {self.url}: cannot connect ({self.message or 'no reason given'}): check the URL"
         text = f"{self.method} {self.url}: HTTP {self.status}"
@@ -111,7 +124,7 @@ class ApiClient:
     """
 
     def __init__(self, base_url: str, token: str | None = None, *, auth_scheme: str = "token",
-                 token_name: str = "the API token", timeout: float = 30.0, validate_certs: bool = True,
+                 token_name: str = "the API token", timeout: float = DEFAULT_DEADLINE, validate_certs: bool = True,
                  tries: int = 4, backoff: float = 0.5, max_backoff: float = 8.0,
                  transport: Any = None, sleep: Callable[[float], None] | None = None,
                  jitter: Callable[[], float] = random.random) -> None:
@@ -121,6 +134,7 @@ class ApiClient:
             raise ValueError(f"base URL {base_url!r} must start with http:// or https://")
         self.base_url = base_url.rstrip("/")
         self.token_name = token_name
+        self.deadline = float(timeout) if timeout and float(timeout) > 0 else DEFAULT_DEADLINE
         self.tries = max(1, int(tries))
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -129,7 +143,7 @@ class ApiClient:
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if token:
             headers["Authorization"] = f"{auth_scheme} {token}"
-        kwargs: dict[str, Any] = dict(headers=headers, timeout=timeout, verify=validate_certs,
+        kwargs: dict[str, Any] = dict(headers=headers, timeout=self.deadline, verify=validate_certs,
                                       follow_redirects=False)
         if transport is not None:
             kwargs["transport"] = transport
@@ -175,16 +189,25 @@ class ApiClient:
         retry_any = method in IDEMPOTENT
         slept = 0.0
         attempt = 0
+        end = time.monotonic() + self.deadline
         while True:
             shown = str(httpx.URL(url, params=params)) if params else url
+            left = end - time.monotonic()
+            # Half the deadline at most for one try, so a server that hangs once still gets a retry.
+            read = max(0.1, min(left, self.deadline / 2 if retry_any else left))
+            timeout = httpx.Timeout(read, connect=max(0.1, min(CONNECT_TIMEOUT, left)))
             try:
                 self.calls += 1
-                response = self._http.request(method, url, params=params, json=json_body)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                response = self._http.request(method, url, params=params, json=json_body, timeout=timeout)
+            except httpx.ConnectTimeout as exc:
+                error = ApiError(method, shown, None, _connect_reason(exc))
+                retryable = True
+            except httpx.ConnectError as exc:
                 error = ApiError(method, shown, None, _connect_reason(exc))
                 retryable = True
             except httpx.TimeoutException as exc:
-                error = ApiError(method, shown, None, _connect_reason(exc))
+                error = ApiError(method, shown, None, f"{type(exc).__name__} after {attempt + 1} tries",
+                                 no_answer_within=self.deadline)
                 retryable = retry_any
             except httpx.TransportError as exc:
                 error = ApiError(method, shown, None, _connect_reason(exc))
@@ -199,21 +222,27 @@ class ApiClient:
             attempt += 1
             if not retryable or attempt >= self.tries:
                 raise error
-            delay = self._delay(attempt - 1, slept)
-            if delay <= 0 and slept >= self.max_backoff:
+            delay = min(self._delay(attempt - 1, slept), end - time.monotonic())
+            if delay < 0 or (delay == 0 and slept >= self.max_backoff):
+                raise error
+            if end - time.monotonic() - delay < 0.1:  # no time left for another try
                 raise error
             self._sleep(delay)
             slept += delay
 
     @staticmethod
     def decode(response: Any) -> Any:
-        """JSON body, None when empty, the text when it is not JSON."""
+        """JSON body, None when empty; an answer that is not JSON raises :class:`ApiError` naming the URL."""
         if response.status_code == 204 or not response.content:
             return None
         try:
             return response.json()
         except ValueError:
-            return response.text
+            text = response.text or ""
+            what = "an HTML page (is this the API base URL?)" if "<html" in text[:500].lower() else \
+                f"not JSON: {_one_line(text, 60)!r}"
+            raise ApiError(response.request.method, str(response.request.url), response.status_code,
+                           f"the answer is {what}") from None
 
     # -- public --------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,

@@ -15,11 +15,11 @@ description:
   - Reads the state back and returns what is still open (a sweep whose C(remaining) is not empty
     did not clean up). Never merges anything; returns any PR of the run it finds merged.
   - Works after a killed run too, because the ledger is on disk and written before each creation.
-    PRs are found by the numbers the ledger recorded (a head ref only as the fallback: real Gitea
+    PRs are found by the numbers the ledger recorded (a head ref only as the fallback, since real Gitea
     reports C(refs/pull/<n>/head) once a PR's branch is deleted).
   - A ledger line that cannot be used (not UTF-8, not JSON, not a JSON object, cut short) is skipped
-    and reported (C(ledger_skipped), a warning); a repository, PR or branch that is gone is a note
-    (C(notes)), not an error. Neither stops the sweep.
+    and reported in C(ledger_skipped) and as a warning; a repository, PR or branch that is gone is a
+    note in C(notes), not an error. Neither stops the sweep.
   - After a sweep that leaves nothing open and met no error, the ledger lines it read are dropped
     (O(compact)), so the next sweep costs what is open, not what ever existed.
 author: coopcloud.cc_ci developers (@coopcloud)
@@ -98,7 +98,7 @@ compacted:
   type: bool
   returned: always
 lookups:
-  description: Requests sent to Gitea (retries included): what the sweep cost.
+  description: Requests sent to Gitea, retries included (what the sweep cost).
   type: int
   returned: always
 """

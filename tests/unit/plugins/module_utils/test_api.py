@@ -85,7 +85,76 @@ def test_read_timeout_retried_for_get_only():
     with pytest.raises(ApiError) as err:
         c.patch("/x", {"a": 1})
     assert len(calls) == 1
-    assert "cannot connect (timed out" in str(err.value)
+    # a server that accepted and did not answer is not one that cannot be reached (issue 12.5)
+    assert "PATCH http://api.test/x: no answer within 60 s (ReadTimeout after 1 tries)" in str(err.value)
+    assert "cannot connect" not in str(err.value)
+
+
+def _silent_server():
+    """A TCP server that accepts every connection and never answers (a hung Gitea)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    return server, held
+
+
+def test_a_server_that_never_answers_ends_within_the_deadline():
+    import time
+
+    server, held = _silent_server()
+    try:
+        port = server.getsockname()[1]
+        c = ApiClient(f"http://127.0.0.1:{port}", "s3cret-token", timeout=2)
+        started = time.monotonic()
+        with pytest.raises(ApiError) as err:
+            c.get("/api/v1/user")
+        elapsed = time.monotonic() - started
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert elapsed < 3.0, elapsed
+    assert str(err.value).startswith(f"GET http://127.0.0.1:{port}/api/v1/user: no answer within 2 s "
+                                     "(ReadTimeout after 2 tries)")
+    assert "s3cret" not in str(err.value)
+
+
+def test_a_port_nobody_listens_on_cannot_connect():
+    import socket
+
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    c = ApiClient(f"http://127.0.0.1:{port}", None, timeout=3, sleep=lambda s: None)
+    with pytest.raises(ApiError) as err:
+        c.get("/api/v1/version")
+    assert str(err.value) == f"GET http://127.0.0.1:{port}/api/v1/version: cannot connect (connection refused): check the URL"
+
+
+@pytest.mark.parametrize("body, said", [
+    ("<!DOCTYPE html><html><body>Drone</body></html>", "the answer is an HTML page (is this the API base URL?)"),
+    ("ok", "the answer is not JSON: 'ok'"),
+])
+def test_a_non_json_200_is_one_line_naming_the_url(body, said):
+    handler, _unused = counting([httpx.Response(200, text=body)])
+    c, _unused = client(handler)
+    with pytest.raises(ApiError) as err:
+        c.get("/api/repos/o/r/builds")
+    assert str(err.value) == f"GET {BASE}/api/repos/o/r/builds: HTTP 200: {said}"
 
 
 def test_401_is_one_line_with_a_hint_and_no_token():
