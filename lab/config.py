@@ -43,6 +43,9 @@ class LabConfig:
     poll_interval: float = 1.0
     # Drone runners: builds beyond this many wait in Drone's queue (a box usually has one)
     runners: int = 1
+    # The lab launcher's wedge time (the box's is 900 s): quiet seconds, with nothing in flight, after
+    # which a live agent is wedged. V8a reads it (ccci_wedge_seconds) and waits it out once.
+    wedge_seconds: float = 10.0
 
     @classmethod
     def new(cls, state_dir: str | os.PathLike[str], faults: list[str] | None = None,

@@ -4,17 +4,22 @@
 # $CCCI_ROOT, DEFAULT mode only (UPGRADER_ARGS containing --with-tests is refused).
 #
 # The pane runs a small supervisor (this script's `_pane` mode) that starts the agent, shows and
-# logs its output (`.cc-ci-logs/upgrades/upgrader-<stamp>.log`), samples the agent's CPU time every
-# second, and when the agent exits prints a `cc-ci-upgrader: idle ...` line and waits
-# (`sleep infinity`): the pane stays open with the summary visible and the session stays IDLE.
+# logs its output (`.cc-ci-logs/upgrades/upgrader-<stamp>.log`), samples the agent's process tree
+# every second (CPU time, and whether a helper or deploy is in flight), and when the agent exits
+# prints a `cc-ci-upgrader: idle ...` line and waits (`sleep infinity`): the pane stays open with the
+# summary visible and the session stays IDLE.
+#
+# The wedge rule (the same as the collection's probe, plugins/module_utils/tmux.py): the agent is
+# alive and, for WEDGE_SECONDS, its pane did not change, its process tree used no CPU, and nothing
+# of its run was in flight: no testme-on-pr.sh, verify-pr.sh or abra process in its tree younger
+# than BUILD_TIMEOUT (an agent waiting on a build runs the helper, so it is never wedged while the
+# build may still finish).
 #
 # Session states (`status` prints exactly one line):
 #   stopped                 no `cc-ci-upgrader` session.
-#   cc-ci-upgrader RUNNING  the agent process is alive in the session AND (the pane's output changed
-#                           within the last WEDGE_SECONDS OR the agent's process tree used CPU within
-#                           the last WEDGE_SECONDS). A session still starting counts as RUNNING.
-#   cc-ci-upgrader WEDGED   the agent process is alive but neither its pane changed nor it used CPU
-#                           for WEDGE_SECONDS (default 900).
+#   cc-ci-upgrader RUNNING  the agent process is alive and the wedge rule does not hold. A session
+#                           still starting counts as RUNNING.
+#   cc-ci-upgrader WEDGED   the agent process is alive and the wedge rule holds.
 #   cc-ci-upgrader IDLE     the session exists and no agent process is alive in it (finished and
 #                           waiting at the idle line, or anything else without a live agent).
 # start: RUNNING -> left alone (`cc-ci-upgrader busy: left alone`); IDLE or WEDGED -> killed and a
@@ -23,9 +28,13 @@
 #        $CCCI_ROOT/.cc-ci-logs/upgrades/launcher.log.
 # fresh: always kills any session and starts a run. stop: kills the session (and the agent).
 #
+# The caller's environment reaches the agent through a 0600 file that the pane's supervisor reads and
+# deletes (never a `tmux -e` argument, which `ps` shows to every user: it holds the bot's token).
+#
 # Env: CCCI_ROOT (default: $CCCI_LAB_STATE/lab.json `root` in the lab, else the directory two levels
 # above this script, i.e. /srv/cc-ci), CCCI_AGENT_CMD (default `claude`, on PATH), UPGRADER_ARGS,
-# WEDGE_SECONDS, TMUX_TMPDIR (default: lab.json `tmux_tmpdir` in the lab), CCCI_LAB_FAULTS
+# WEDGE_SECONDS (default lab.json `wedge_seconds` in the lab, else 900), BUILD_TIMEOUT (default
+# 3600), TMUX_TMPDIR (default: lab.json `tmux_tmpdir` in the lab), CCCI_LAB_FAULTS
 # (else lab.json `faults`): launcher-kills-busy, launcher-keeps-wedged.
 # Exit: 0 done, 1 failure (one line on stderr), 2 usage or a refused argument.
 set -uo pipefail
@@ -54,8 +63,12 @@ fi
 # Lab faults (mutants): the lab's _faults.sh defines `fault NAME`; a box has no such file.
 _faults_sh="$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_faults.sh"
 if [ -r "$_faults_sh" ]; then . "$_faults_sh"; else fault() { false; }; fi
+[ -n "${WEDGE_SECONDS:-}" ] || WEDGE_SECONDS=$(lab_json 'str(int(float(d["wedge_seconds"]))) if d.get("wedge_seconds") else ""')
 WEDGE_SECONDS=${WEDGE_SECONDS:-900}
 [[ "$WEDGE_SECONDS" =~ ^[0-9]+$ ]] || die "WEDGE_SECONDS must be a whole number of seconds" 2
+BUILD_TIMEOUT=${BUILD_TIMEOUT:-3600}
+[[ "$BUILD_TIMEOUT" =~ ^[0-9]+$ ]] || die "BUILD_TIMEOUT must be a whole number of seconds" 2
+export BUILD_TIMEOUT
 LOG_DIR="$CCCI_ROOT/.cc-ci-logs/upgrades"
 
 # Talk to the tmux server of TMUX_TMPDIR even when called from inside another tmux session.
@@ -74,17 +87,58 @@ if [ "${1:-}" = "_pane" ]; then
 import os, signal, subprocess, sys, time
 from datetime import datetime, timezone
 
-session, transcript, prompt = sys.argv[1], sys.argv[2], sys.argv[3]
-agent = sys.argv[4:]
+session, transcript, envfile, prompt = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+agent = sys.argv[5:]
+IN_FLIGHT = {"testme-on-pr.sh", "verify-pr.sh", "abra"}
+BUILD_TIMEOUT = int(os.environ.get("BUILD_TIMEOUT") or 3600)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+# the caller's environment, from the 0600 file the launcher wrote; the file goes at once
+agent_env = {}
+try:
+    with open(envfile, "rb") as fh:
+        raw = fh.read()
+    os.unlink(envfile)
+    for item in raw.split(b"\0"):
+        key, sep, value = item.decode(errors="surrogateescape").partition("=")
+        if sep and key:
+            agent_env[key] = value
+except OSError as exc:
+    print(f"cc-ci-upgrader: cannot read the environment file: {exc}", flush=True)
+    agent_env = dict(os.environ)
+BUILD_TIMEOUT = int(agent_env.get("BUILD_TIMEOUT") or BUILD_TIMEOUT)
 
 def tmux_set(name, value):
     env = dict(os.environ)
     subprocess.run(["tmux", "set-option", "-q", "-t", f"={session}:", name, str(value)],
                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-def tree_cpu(root):
-    """utime+stime (ticks) of root and its live descendants, plus what they reaped."""
-    children, ticks = {}, {}
+def boot_time():
+    with open("/proc/stat") as fh:
+        for line in fh:
+            if line.startswith("btime "):
+                return int(line.split()[1])
+    return 0
+
+BOOT = boot_time()
+
+def names(pid, comm):
+    found = {comm}
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = [a.decode(errors="replace") for a in fh.read().split(b"\0") if a]
+    except OSError:
+        argv = []
+    if argv:
+        found.add(os.path.basename(argv[0]))
+        if len(argv) > 1 and not argv[1].startswith("-"):
+            found.add(os.path.basename(argv[1]))
+    return found
+
+def tree_sample(root):
+    """(CPU ticks of root and its descendants incl. what they reaped, whether a helper or deploy
+    process of the run is in flight): the wedge rule's inputs."""
+    children, ticks, info = {}, {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -93,33 +147,40 @@ def tree_cpu(root):
                 stat = fh.read()
         except OSError:
             continue
+        comm = stat[stat.find("(") + 1:stat.rfind(")")]
         fields = stat[stat.rfind(")") + 2:].split()
         pid, ppid = int(entry), int(fields[1])
         children.setdefault(ppid, []).append(pid)
         ticks[pid] = sum(int(x) for x in fields[11:15])
-    total, todo = 0, [root]
+        info[pid] = (comm, int(fields[19]))
+    total, in_flight, todo, now = 0, False, [root], time.time()
     while todo:
         pid = todo.pop()
         total += ticks.get(pid, 0)
+        if pid != root and pid in info:
+            comm, start = info[pid]
+            if names(pid, comm) & IN_FLIGHT and now - (BOOT + start / CLK_TCK) < BUILD_TIMEOUT:
+                in_flight = True
         todo.extend(children.get(pid, []))
-    return total
+    return total, in_flight
 
 stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 print(f"cc-ci-upgrader: {stamp} running: {' '.join(agent)} -p \"{prompt}\"", flush=True)
 log = open(transcript, "ab", buffering=0)
 try:
     proc = subprocess.Popen(agent + ["-p", prompt], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
+                            stdin=subprocess.DEVNULL, start_new_session=True, env=agent_env)
 except OSError as exc:
     print(f"cc-ci-upgrader: cannot start the agent: {exc}", flush=True)
     proc = None
 
 def hangup(*_):
     if proc and proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except OSError:
-            pass
+        for sig in (signal.SIGTERM, signal.SIGCONT):  # a stopped (wedged) agent acts on TERM once continued
+            try:
+                os.killpg(proc.pid, sig)
+            except OSError:
+                pass
     os._exit(129)
 
 signal.signal(signal.SIGHUP, hangup)
@@ -146,8 +207,8 @@ if proc:
             break
         if time.time() - last_sample >= 1:
             last_sample = time.time()
-            cpu = tree_cpu(proc.pid)
-            if cpu != last_cpu:
+            cpu, in_flight = tree_sample(proc.pid)
+            if cpu != last_cpu or in_flight:
                 last_cpu = cpu
                 tmux_set("@ccci_cpu_at", int(time.time()))
         if proc.poll() is not None and chunk is None:
@@ -223,6 +284,8 @@ kill_session() {
   tm kill-session -t "=$SESSION" 2>/dev/null
   if [ -n "$pid" ]; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+    # a stopped (wedged) agent only acts on TERM once continued
+    kill -CONT -- "-$pid" 2>/dev/null || kill -CONT "$pid" 2>/dev/null
     for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   fi
@@ -230,7 +293,7 @@ kill_session() {
 }
 
 launch() {
-  local args=${UPGRADER_ARGS:-} prompt agent_words stamp transcript kv i
+  local args=${UPGRADER_ARGS:-} prompt agent_words stamp transcript kv i envfile
   case " $args " in *" --with-tests "*|*" --with-tests="*) die "refusing UPGRADER_ARGS='$args': the upgrader runs /upgrade-all in DEFAULT mode, never --with-tests" 2 ;; esac
   read -ra agent_words <<<"${CCCI_AGENT_CMD:-claude}"
   [ ${#agent_words[@]} -gt 0 ] || die "CCCI_AGENT_CMD is empty"
@@ -241,20 +304,23 @@ launch() {
   prompt="/upgrade-all${args:+ $args}"
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   transcript="$LOG_DIR/upgrader-$stamp.log"
-  # Hand the caller's environment (cron's PATH, HOME, the lab's variables) to the pane explicitly:
-  # an already running tmux server would otherwise give the pane its own stale environment.
-  local envargs=()
+  # Hand the caller's environment (cron's PATH, HOME, the lab's variables, the token) to the agent
+  # explicitly, through a 0600 file the supervisor reads and deletes: an already running tmux server
+  # would otherwise give the pane its own stale environment, and `tmux -e` would put it in argv.
+  envfile=$(umask 077 && mktemp "${TMPDIR:-/tmp}/ccci-upgrader-env.XXXXXX") || die "cannot create the environment file"
   while IFS= read -r -d '' kv; do
     case "${kv%%=*}" in
       TMUX|TMUX_PANE|PWD|OLDPWD|SHLVL|_|COLUMNS|LINES|BASH_FUNC_*) continue ;;
     esac
     [[ "${kv%%=*}" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
-    envargs+=(-e "$kv")
-  done < <(env -0)
-  tm new-session -d -s "$SESSION" -x 200 -y 50 -c "$CCCI_ROOT" "${envargs[@]}" \
-    bash "$SELF" _pane "$SESSION" "$transcript" "$prompt" "${agent_words[@]}" \; \
-    set-option -q -t "=$SESSION:" @ccci_state starting \; set-option -q -t "=$SESSION:" remain-on-exit on \
-    || die "tmux new-session failed (TMUX_TMPDIR=${TMUX_TMPDIR:-unset})"
+    printf '%s\0' "$kv"
+  done < <(env -0) >"$envfile"
+  if ! tm new-session -d -s "$SESSION" -x 200 -y 50 -c "$CCCI_ROOT" \
+    bash "$SELF" _pane "$SESSION" "$transcript" "$envfile" "$prompt" "${agent_words[@]}" \; \
+    set-option -q -t "=$SESSION:" @ccci_state starting \; set-option -q -t "=$SESSION:" remain-on-exit on; then
+    rm -f "$envfile"
+    die "tmux new-session failed (TMUX_TMPDIR=${TMUX_TMPDIR:-unset})"
+  fi
   # wait until the supervisor has recorded the agent (so `status` is exact from now on)
   for i in $(seq 100); do
     [ "$(opt @ccci_state)" != "starting" ] && break

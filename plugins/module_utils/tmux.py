@@ -8,10 +8,16 @@ tree under each pane from ``/proc``, samples twice, and classifies:
 ``ABSENT``   no such session.
 ``IDLE``     the session is there but no agent process lives in any pane's process tree
              (or, with ``idle_pattern``, the agent is quiet and the pane shows its idle prompt).
-``RUNNING``  an agent process is alive and the pane changed or the agent's CPU time grew during
-             the sample, or the last such change is less than ``wedge_seconds`` ago.
-``WEDGED``   an agent process is alive, but neither the pane nor the agent's CPU time changed for
-             ``wedge_seconds``.
+``WEDGED``   the wedge rule (below) holds.
+``RUNNING``  an agent process is alive and the wedge rule does not hold.
+
+The wedge rule (the same one the lab's launcher applies): a session is wedged when its agent process
+is alive and, for ``wedge_seconds``, its panes did not change, the agent's process tree used no CPU,
+and nothing of its run was in flight. "In flight" is read cold from ``/proc``: a helper or deploy
+process (``in_flight_names``: ``testme-on-pr.sh``, ``verify-pr.sh``, ``abra``) in the agent's process
+tree, younger than ``build_timeout``. An agent waiting on a build runs the helper, so a healthy wait
+of any length within the build timeout is never wedged. (Drone's own build state is not read here:
+the probe runs on the box, where no Drone token is.)
 
 A module run is short, so the time of the last change is kept between runs in a small JSON file
 under ``state_dir``, keyed by session id, creation time and pane pid (a replaced session starts a
@@ -23,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -45,9 +52,16 @@ __all__ = [
     "proc_table",
     "process_tree",
     "read_proc",
+    "freeze_tree",
+    "IN_FLIGHT_NAMES",
+    "WEDGE_RULE",
 ]
 
 ABSENT, IDLE, RUNNING, WEDGED = "ABSENT", "IDLE", "RUNNING", "WEDGED"
+IN_FLIGHT_NAMES = ("testme-on-pr.sh", "verify-pr.sh", "abra")
+WEDGE_RULE = ("wedged = the agent is alive and, for wedge_seconds, its pane did not change, its process tree used "
+              "no CPU, and no helper or deploy of its run (a testme-on-pr.sh, verify-pr.sh or abra process in its "
+              "tree younger than build_timeout) was in flight")
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "fish", "ksh", "mksh", "ash", "busybox", "tmux", "login"})
 
 
@@ -62,6 +76,15 @@ class Proc:
     state: str
     ticks: int  # utime + stime + cutime + cstime (clock ticks)
     argv: tuple[str, ...] = ()
+    start: int = 0  # start time in clock ticks after boot: (pid, start) names one process for good
+
+    @property
+    def key(self) -> str:
+        """``pid@start``: tells this process from a later one that reuses its pid."""
+        return f"{self.pid}@{self.start}"
+
+    def age(self, now: float | None = None) -> float:
+        return max(0.0, (time.time() if now is None else now) - started_at(self.start))
 
     @property
     def alive(self) -> bool:
@@ -97,6 +120,7 @@ def read_proc(pid: int, proc_root: str = "/proc") -> Proc | None:
     try:
         state, ppid = fields[0], int(fields[1])
         ticks = sum(int(x) for x in fields[11:15])
+        start = int(fields[19])
     except (IndexError, ValueError):
         return None
     try:
@@ -104,7 +128,42 @@ def read_proc(pid: int, proc_root: str = "/proc") -> Proc | None:
             argv = tuple(a.decode(errors="replace") for a in fh.read().split(b"\0") if a)
     except OSError:
         argv = ()
-    return Proc(pid=pid, ppid=ppid, comm=comm, state=state, ticks=ticks, argv=argv)
+    return Proc(pid=pid, ppid=ppid, comm=comm, state=state, ticks=ticks, argv=argv, start=start)
+
+
+_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _boot_time(proc_root: str = "/proc") -> float:
+    try:
+        with open(f"{proc_root}/stat", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("btime "):
+                    return float(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def started_at(start_ticks: int, proc_root: str = "/proc") -> float:
+    """A process's start time (``/proc/<pid>/stat`` field 22) as unix time."""
+    return _boot_time(proc_root) + start_ticks / _CLK_TCK
+
+
+def freeze_tree(root: int, proc_root: str = "/proc") -> list[Proc]:
+    """SIGSTOP *root* and its descendants (children first is not needed: stopped parents fork nothing).
+
+    A stopped process is alive, prints nothing and uses no CPU: what a hung agent looks like from
+    outside, whatever it hangs on. Returns the processes stopped.
+    """
+    stopped = []
+    for proc in process_tree(root, proc_table(proc_root)):
+        try:
+            os.kill(proc.pid, signal.SIGSTOP)
+            stopped.append(proc)
+        except OSError:
+            continue
+    return stopped
 
 
 def proc_table(proc_root: str = "/proc") -> dict[int, Proc]:
@@ -266,13 +325,26 @@ class Probe:
     session_created: int | None = None
     pane_pid: int | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+    pane_id: str | None = None
+    pane_start: int | None = None  # the pane process's start (clock ticks after boot)
+    agents: list[dict[str, Any]] = field(default_factory=list)  # {pid, start, key, state, argv}
 
     @property
     def identity(self) -> tuple | None:
-        """Same value = same session and pane process; differs when the session was replaced."""
+        """Same value = same session, pane and pane process; differs when the session was replaced."""
         if self.status == ABSENT:
             return None
-        return (self.session_id, self.session_created, self.pane_pid)
+        return (self.session_id, self.session_created, self.pane_id, self.pane_pid, self.pane_start)
+
+    @property
+    def agent_keys(self) -> list[str]:
+        return [a["key"] for a in self.agents]
+
+    def brief(self) -> dict[str, Any]:
+        """What tells this session and its processes from any other: for before/after comparisons."""
+        return dict(status=self.status, session_id=self.session_id, session_created=self.session_created,
+                    pane_id=self.pane_id, pane_pid=self.pane_pid, pane_start=self.pane_start,
+                    agents=[dict(a) for a in self.agents])
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -287,6 +359,8 @@ class _Snap:
     agents: list[Proc]
     cpu: int
     tree: list[Proc]
+    in_flight: list[Proc]
+    table: dict[int, Proc]
 
     @property
     def first(self) -> Pane:
@@ -315,6 +389,8 @@ class SessionProbe:
         idle_pattern: str | None = None,
         tail_lines: int = 20,
         proc_root: str = "/proc",
+        in_flight_names: Iterable[str] | None = IN_FLIGHT_NAMES,
+        build_timeout: float = 3600.0,
     ) -> None:
         self.tmux = tmux
         self.session = session
@@ -325,6 +401,8 @@ class SessionProbe:
         self.idle_re = re.compile(idle_pattern, re.M) if idle_pattern else None
         self.tail_lines = tail_lines
         self.proc_root = proc_root
+        self.in_flight_names = frozenset(in_flight_names or ())
+        self.build_timeout = float(build_timeout)
 
     # -- sampling ------------------------------------------------------------------------------
     def is_agent(self, proc: Proc) -> bool:
@@ -353,10 +431,14 @@ class SessionProbe:
             for proc in process_tree(agent.pid, table):
                 agent_tree[proc.pid] = proc
         cpu = sum(p.ticks for p in agent_tree.values())
+        # a helper waiting on a build, or a deploy, of the agent's run: not wedged while it lasts
+        in_flight = [p for p in agent_tree.values() if p.pid not in {a.pid for a in agents}
+                     and p.names() & self.in_flight_names and p.age(at) < self.build_timeout]
         text = "\n".join(texts)
         marks = "|".join(f"{p.pane_id}:{p.history_size}:{p.dead}" for p in panes)
         fingerprint = hashlib.sha256((marks + "\n" + text).encode()).hexdigest()[:16]
-        return _Snap(at=at, panes=panes, text=text, fingerprint=fingerprint, agents=agents, cpu=cpu, tree=tree)
+        return _Snap(at=at, panes=panes, text=text, fingerprint=fingerprint, agents=agents, cpu=cpu, tree=tree,
+                     in_flight=in_flight, table=table)
 
     def _state_path(self, snap: _Snap) -> str:
         key = f"{self.session}-{snap.first.session_id}-{snap.first.session_created}-{snap.first.pane_pid}"
@@ -386,7 +468,8 @@ class SessionProbe:
         pane_changed = not same or first.fingerprint != second.fingerprint
         cpu_delta = second.cpu - first.cpu if same else 0
         agents_changed = not same or first.agent_pids != second.agent_pids
-        active = pane_changed or cpu_delta > 0 or agents_changed
+        in_flight = second.in_flight or first.in_flight
+        active = pane_changed or cpu_delta > 0 or agents_changed or bool(in_flight)
 
         path = self._state_path(second)
         prev = read_state(path)
@@ -416,8 +499,12 @@ class SessionProbe:
             "seconds_since_change": quiet,
             "cpu_ticks": second.cpu,
             "cpu_ticks_delta": cpu_delta,
+            "in_flight": [{"pid": p.pid, "command": p.command, "age": round(p.age(now), 1)} for p in in_flight],
+            "pane_ids": [p.pane_id for p in second.panes],
             "sample_seconds": self.sample_seconds,
             "wedge_seconds": self.wedge_seconds,
+            "build_timeout": self.build_timeout,
+            "rule": WEDGE_RULE,
             "pane_tail": tail,
             "tmux_tmpdir": self.tmux.tmpdir,
             "state_file": path,
@@ -432,7 +519,26 @@ class SessionProbe:
             status = WEDGED
         else:
             status = RUNNING
-        return Probe(status, self.session, pane.session_id, pane.session_created, pane.pane_pid, evidence)
+        pane_proc = second.table.get(pane.pane_pid)
+        agents = [{"pid": p.pid, "start": p.start, "key": p.key, "state": p.state, "argv": list(p.argv)}
+                  for p in second.agents]
+        return Probe(status, self.session, pane.session_id, pane.session_created, pane.pane_pid, evidence,
+                     pane_id=pane.pane_id, pane_start=pane_proc.start if pane_proc else None, agents=agents)
+
+    def alive(self, keys: Iterable[str]) -> list[str]:
+        """Which of these ``pid@start`` processes still live (anywhere, in this session or not)."""
+        out = []
+        for key in keys:
+            pid, _, start = str(key).partition("@")
+            proc = read_proc(int(pid), self.proc_root) if pid.isdigit() else None
+            if proc and proc.alive and str(proc.start) == start:
+                out.append(key)
+        return out
+
+    def agents_now(self) -> list[Proc]:
+        """The live agent processes in the session right now (one quick look, no sampling)."""
+        snap = self.snapshot()
+        return snap.agents if snap else []
 
     def text(self, history: int = 2000) -> str:
         """The text of the session's first pane, with up to *history* lines of scrollback."""

@@ -16,12 +16,17 @@ description:
   - C(ABSENT) means there is no such session.
   - C(IDLE) means the session is there but no agent process (see O(agent_names)) lives in its
     panes' process trees, or the agent is quiet and the pane matches O(idle_pattern).
-  - C(RUNNING) means an agent process is alive and the pane text changed or the agent's process
-    tree used CPU during the sample, or the last such change is less than O(wedge_seconds) ago.
-  - C(WEDGED) means an agent process is alive but neither its pane text nor its CPU time changed
-    for O(wedge_seconds). The time of the last change is remembered between module runs in a small
-    file under O(state_dir), keyed by session id, creation time and pane pid, so a wedge longer than
-    one run is seen; without an earlier run the quiet time counts from the first sample.
+  - "C(WEDGED) is the wedge rule: an agent process is alive and, for O(wedge_seconds), its pane did
+    not change, its process tree used no CPU, and nothing of its run was in flight (a process named
+    in O(in_flight_names) in the agent's tree, younger than O(build_timeout): a helper waiting on a
+    build, or a deploy). A healthy agent waiting on a build within the build timeout is never wedged."
+  - C(RUNNING) means an agent process is alive and the wedge rule does not hold.
+  - The time of the last change is remembered between module runs in a small file under
+    O(state_dir), keyed by session id, creation time and pane pid, so a wedge longer than one run is
+    seen; without an earlier run the quiet time counts from the first sample.
+  - Identity before and after an action is the pane id, the pane process (pid and start time) and
+    each agent process (pid and start time), so a replaced session, a restarted agent or a second
+    session beside the first are told apart from the same one, whatever the launcher says.
   - With O(state=finished) the module waits (polling every O(interval)) until the session is
     C(IDLE) and then returns the newest C(upgrade-all-*.md) summary under
     C(<root>/.cc-ci-logs/upgrades/) written since O(since), and the pane text.
@@ -37,11 +42,17 @@ options:
       - V(started) runs C(<launcher> start); the launcher decides whether to leave a busy run alone
         or replace it, and RV(replaced) tells which happened.
       - V(fresh) runs C(<launcher> fresh) (always a new run).
-      - V(stopped) runs C(<launcher> stop) when the session exists and fails if it is still there.
+      - V(stopped) runs C(<launcher> stop) when the session exists and fails if it is still there
+        or if an agent process that lived before outlives the stop (RV(survivors)).
       - V(finished) waits until the session is C(IDLE) and captures the summary; it fails when the
-        session is C(ABSENT) or C(WEDGED) meanwhile, or on O(timeout).
+        session is C(ABSENT) (it did not stay after its run) or C(WEDGED) meanwhile, or on O(timeout).
+      - V(wedged) seeds a wedged session through the launcher itself, so the launcher sees it as its
+        own: C(<launcher> fresh) (give C(UPGRADER_ARGS=--dry-run) in O(env) so it opens nothing),
+        then as soon as the agent process appears its process tree is stopped with SIGSTOP (alive,
+        silent, no CPU, nothing in flight), and the module waits until the wedge rule holds. An agent
+        that ended before it could be stopped is seeded again, up to O(seed_attempts) times.
     type: str
-    choices: [status, started, fresh, stopped, finished]
+    choices: [status, started, fresh, stopped, finished, wedged]
     default: status
   launcher:
     description:
@@ -88,6 +99,26 @@ options:
     description: Quiet time (no pane change, no CPU) after which a live agent is C(WEDGED).
     type: float
     default: 900
+  build_timeout:
+    description: How long a helper or deploy process may be in flight before it no longer excuses a quiet agent (the build timeout).
+    type: float
+    default: 3600
+  in_flight_names:
+    description: Names of the processes in the agent's tree that mean a build, helper or deploy of its run is in flight.
+    type: list
+    elements: str
+    default: [testme-on-pr.sh, verify-pr.sh, abra]
+  seed_attempts:
+    description: With O(state=wedged), how many times to seed when the agent ends before it is stopped.
+    type: int
+    default: 3
+  launcher_status:
+    description:
+      - After the action, also run C(<launcher> status) and return its words as RV(launcher_status)
+        with RV(launcher_status_stable) (whether the session was the same before and after that call),
+        for a comparison with RV(status). Never used for RV(status).
+    type: bool
+    default: false
   agent_names:
     description:
       - Names of the agent process, matched by basename against its command name, C(argv[0]) and
@@ -189,9 +220,35 @@ pane_pid:
   type: int
   returned: when the session exists
 previous:
-  description: C(status), C(session_id), C(session_created), C(pane_pid) before the action.
+  description: C(status), C(session_id), C(session_created), C(pane_id), C(pane_pid), C(pane_start) and C(agents) (pid, start, key, state, argv) before the action.
   type: dict
   returned: always
+current:
+  description: The same after the action.
+  type: dict
+  returned: always
+survivors:
+  description: With O(state=stopped) or O(state=wedged) (the replaced session), agent processes (C(pid@start)) of before that still live.
+  type: list
+  elements: str
+  returned: when state=stopped
+frozen:
+  description: With O(state=wedged), the processes stopped (pid, command).
+  type: list
+  elements: dict
+  returned: when state=wedged
+seed_attempts_used:
+  description: With O(state=wedged), how many seeds it took.
+  type: int
+  returned: when state=wedged
+launcher_status:
+  description: What C(<launcher> status) printed after the action (with O(launcher_status)).
+  type: str
+  returned: when launcher_status is true
+launcher_status_stable:
+  description: Whether the session (identity and agents) was the same just before and after the status call.
+  type: bool
+  returned: when launcher_status is true
 replaced:
   description: Whether the session after the action is another one than before (or a new one).
   type: bool
@@ -233,22 +290,19 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import s
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.tmux import (
     ABSENT,
     IDLE,
+    IN_FLIGHT_NAMES,
     RUNNING,
     WEDGED,
     Probe,
     SessionProbe,
     Tmux,
+    freeze_tree,
 )
 
 
 class Launcher(CliRunner):
     binary_name = "launch-upgrader.sh"
     path_option = "ccci_launcher (option launcher)"
-
-
-def _brief(probe: Probe) -> dict:
-    return dict(status=probe.status, session_id=probe.session_id, session_created=probe.session_created,
-                pane_pid=probe.pane_pid)
 
 
 def newest_summary(root: str, since: float) -> tuple[str | None, str | None]:
@@ -271,11 +325,108 @@ def newest_summary(root: str, since: float) -> tuple[str | None, str | None]:
         return path, None
 
 
+def wait_gone(prober: SessionProbe, keys: list[str], seconds: float) -> list[str]:
+    """Wait (bounded) until these processes are gone; the ones still alive."""
+    deadline = time.monotonic() + seconds
+    alive = prober.alive(keys)
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = prober.alive(alive)
+    return alive
+
+
+class Session:
+    """One module run: the launcher (or a plain tmux command) acting on the session, and the probe."""
+
+    def __init__(self, module: AnsibleModule, tmux: Tmux, launcher: Launcher | None, prober: SessionProbe,
+                 env: dict[str, str]) -> None:
+        self.module, self.tmux, self.launcher, self.prober, self.env = module, tmux, launcher, prober, env
+        self.p = module.params
+        self.extra: dict = {}
+
+    def act(self, verb: str, before: Probe) -> str | None:
+        """Run the launcher's *verb* (or its tmux equivalent); a failure message or None."""
+        name = self.p["name"]
+        if self.launcher:
+            rc, out, err = self.launcher.run([verb])
+            self.extra.update(launcher_rc=rc, launcher_output=(out + err).strip())
+            if rc != 0:
+                reason = (err.strip().splitlines() or out.strip().splitlines() or ["no output"])[-1]
+                return f"launcher {verb} failed (rc {rc}): {reason}"
+            return None
+        if verb in ("stop", "fresh") or before.status in (IDLE, WEDGED):
+            self.tmux.kill_session(name)
+        if verb != "stop" and (verb == "fresh" or before.status != RUNNING):
+            self.tmux.new_session(name, self.p["command"], env=self.env, cwd=self.p["chdir"])
+        return None
+
+    def status_words(self, after: Probe) -> None:
+        """The launcher's own `status`, with whether the session held still around the call."""
+        if not (self.launcher and self.p["launcher_status"]):
+            return
+        rc, out, err = self.launcher.run(["status"])
+        now = self.prober.agents_now()
+        still = (self.tmux.has_session(self.p["name"]) == (after.status != ABSENT)
+                 and sorted(x.key for x in now) == sorted(after.agent_keys))
+        self.extra.update(launcher_status=(out if rc == 0 else out + err).strip(), launcher_status_stable=still)
+
+    def finish(self, after: Probe, before: Probe, failed: str | None = None, **extra) -> None:
+        replaced = after.identity is not None and after.identity != before.identity
+        self.status_words(after)
+        result = dict(
+            status=after.status,
+            evidence=after.evidence,
+            session_id=after.session_id,
+            session_created=after.session_created,
+            pane_pid=after.pane_pid,
+            previous=before.brief(),
+            current=after.brief(),
+            replaced=replaced,
+            **self.extra,
+            **extra,
+        )
+        result.setdefault("changed", False)
+        if failed:
+            self.module.fail_json(msg=failed, **result)
+        self.module.exit_json(**result)
+
+    def seed_wedge(self, before: Probe) -> None:
+        """fresh through the launcher, stop the agent's tree the moment it appears, wait for the rule."""
+        p = self.p
+        frozen: list[dict] = []
+        for attempt in range(1, p["seed_attempts"] + 1):
+            failed = self.act("fresh", before)
+            if failed:
+                self.finish(self.prober.probe(), before, failed=failed, changed=True)
+            deadline = time.monotonic() + p["launcher_timeout"]
+            agents = self.prober.agents_now()
+            while not agents and time.monotonic() < deadline and self.tmux.has_session(p["name"]):
+                time.sleep(0.02)
+                agents = self.prober.agents_now()
+            frozen = [{"pid": x.pid, "command": x.command} for a in agents for x in freeze_tree(a.pid, self.prober.proc_root)]
+            if frozen and self.prober.alive([a.key for a in agents]):
+                break
+        else:
+            self.finish(self.prober.probe(), before, changed=True, seed_attempts_used=p["seed_attempts"],
+                        failed=f"could not seed a wedged agent: in {p['seed_attempts']} fresh run(s) through the launcher "
+                               "the agent ended (or never appeared) before it could be stopped")
+        # the rule needs wedge_seconds of quiet; wait for it, bounded
+        deadline = time.monotonic() + p["wedge_seconds"] + max(10.0, 3 * p["interval"] + 2 * p["sample_seconds"])
+        current = self.prober.probe()
+        while current.status == RUNNING and time.monotonic() < deadline:
+            time.sleep(min(p["interval"], max(0.2, p["wedge_seconds"] / 4)))
+            current = self.prober.probe()
+        failed = None if current.status == WEDGED else (
+            f"the seeded wedge reads {current.status}, not WEDGED, {p['wedge_seconds']}s after its agent was stopped")
+        self.finish(current, before, failed=failed, changed=True, frozen=frozen, seed_attempts_used=attempt)
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             name=dict(type="str", default="cc-ci-upgrader"),
-            state=dict(type="str", default="status", choices=["status", "started", "fresh", "stopped", "finished"]),
+            state=dict(type="str", default="status",
+                       choices=["status", "started", "fresh", "stopped", "finished", "wedged"]),
             launcher=dict(type="path"),
             command=dict(type="list", elements="str"),
             chdir=dict(type="path"),
@@ -286,6 +437,10 @@ def main() -> None:
             interval=dict(type="float", default=10),
             sample_seconds=dict(type="float", default=2),
             wedge_seconds=dict(type="float", default=900),
+            build_timeout=dict(type="float", default=3600),
+            in_flight_names=dict(type="list", elements="str", default=list(IN_FLIGHT_NAMES)),
+            seed_attempts=dict(type="int", default=3),
+            launcher_status=dict(type="bool", default=False),
             agent_names=dict(type="list", elements="str", default=["claude"]),
             idle_pattern=dict(type="str"),
             state_dir=dict(type="path"),
@@ -304,7 +459,7 @@ def main() -> None:
     tmpdir = p["tmux_tmpdir"] or env.get("TMUX_TMPDIR")
     if tmpdir:
         env["TMUX_TMPDIR"] = tmpdir
-    if state in ("started", "fresh") and not (p["launcher"] or p["command"]):
+    if state in ("started", "fresh", "wedged") and not (p["launcher"] or p["command"]):
         module.fail_json(msg=f"state={state} needs launcher (set ccci_launcher) or command")
 
     try:
@@ -322,24 +477,11 @@ def main() -> None:
         agent_names=p["agent_names"] or None,
         idle_pattern=p["idle_pattern"],
         tail_lines=p["tail_lines"],
+        in_flight_names=p["in_flight_names"],
+        build_timeout=p["build_timeout"],
     )
-
-    def finish(after: Probe, before: Probe, failed: str | None = None, **extra) -> None:
-        replaced = after.identity is not None and after.identity != before.identity
-        result = dict(
-            status=after.status,
-            evidence=after.evidence,
-            session_id=after.session_id,
-            session_created=after.session_created,
-            pane_pid=after.pane_pid,
-            previous=_brief(before),
-            replaced=replaced,
-            **extra,
-        )
-        result.setdefault("changed", False)
-        if failed:
-            module.fail_json(msg=failed, **result)
-        module.exit_json(**result)
+    session = Session(module, tmux, launcher, prober, env)
+    finish = session.finish
 
     try:
         before = prober.probe()
@@ -353,37 +495,32 @@ def main() -> None:
             would = {
                 "started": before.status != RUNNING,
                 "fresh": True,
+                "wedged": True,
                 "stopped": before.status != ABSENT,
             }[state]
             finish(before, before, changed=would, msg=f"check mode: would {'change' if would else 'leave'} the session")
 
-        if state == "stopped" and before.status == ABSENT:
-            finish(before, before, changed=False)
+        if state == "wedged":
+            session.seed_wedge(before)
 
-        extra: dict = {}
-        if launcher:
-            verb = {"started": "start", "fresh": "fresh", "stopped": "stop"}[state]
-            rc, out, err = launcher.run([verb])
-            extra = dict(launcher_rc=rc, launcher_output=(out + err).strip())
-            if rc != 0:
-                reason = (err.strip().splitlines() or out.strip().splitlines() or ["no output"])[-1]
-                after = prober.probe()
-                finish(after, before, failed=f"launcher {verb} failed (rc {rc}): {reason}",
-                       changed=after.identity != before.identity, **extra)
-        else:
-            if state == "stopped" or state == "fresh" or before.status in (IDLE, WEDGED):
-                tmux.kill_session(name)
-            if state != "stopped" and (state == "fresh" or before.status != RUNNING):
-                tmux.new_session(name, p["command"], env=env, cwd=p["chdir"])
+        if state == "stopped" and before.status == ABSENT:
+            finish(before, before, changed=False, survivors=[])
+
+        failed = session.act({"started": "start", "fresh": "fresh", "stopped": "stop"}[state], before)
         after = prober.probe()
         changed = after.identity != before.identity
-        if state == "stopped" and after.status != ABSENT:
-            finish(after, before, failed=f"session {name} is still there after stop ({after.status})",
-                   changed=changed, **extra)
-        if state in ("started", "fresh") and after.status == ABSENT:
-            finish(after, before, failed=f"no session {name} after {state}: see launcher_output",
-                   changed=changed, **extra)
-        finish(after, before, changed=changed, **extra)
+        if failed:
+            finish(after, before, failed=failed, changed=changed)
+        if state == "stopped":
+            survivors = wait_gone(prober, before.agent_keys, 10)
+            if after.status != ABSENT:
+                failed = f"session {name} is still there after stop ({after.status})"
+            elif survivors:
+                failed = f"stop left the agent process(es) {', '.join(survivors)} running after the session was gone"
+            finish(after, before, failed=failed, changed=changed, survivors=survivors)
+        if after.status == ABSENT:
+            finish(after, before, failed=f"no session {name} after {state}: see launcher_output", changed=changed)
+        finish(after, before, changed=changed)
     except CliError as exc:
         module.fail_json(msg=str(exc))
 
@@ -403,12 +540,14 @@ def run_finished(module: AnsibleModule, prober: SessionProbe, before: Probe, fin
             finish(current, before, waited_seconds=waited, since=since, summary_path=path, summary_text=text,
                    pane_text=prober.text())
         if current.status == ABSENT:
+            seen = "" if before.status == ABSENT else f" (it was {before.status} in pane {before.pane_id})"
             finish(current, before, waited_seconds=waited,
-                   failed=f"no tmux session {prober.session} to wait for (it must stay idle after its run)")
+                   failed=f"the session did not stay: no tmux session {prober.session} after its run{seen}; "
+                          "it must stay idle with its output")
         if current.status == WEDGED:
             finish(current, before, waited_seconds=waited, pane_text=prober.text(),
                    failed=f"session {prober.session} is WEDGED: agent pid(s) {current.evidence.get('agent_pids')} quiet "
-                          f"for {current.evidence.get('seconds_since_change')}s")
+                          f"for {current.evidence.get('seconds_since_change')}s with nothing in flight")
         if time.monotonic() + p["interval"] > deadline:
             finish(current, before, waited_seconds=waited, pane_text=prober.text(),
                    failed=f"session {prober.session} still {current.status} after {p['timeout']}s")
