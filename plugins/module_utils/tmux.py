@@ -501,6 +501,9 @@ class SessionProbe:
             "cpu_ticks_delta": cpu_delta,
             "in_flight": [{"pid": p.pid, "command": p.command, "age": round(p.age(now), 1)} for p in in_flight],
             "pane_ids": [p.pane_id for p in second.panes],
+            "panes": [{"pane_id": p.pane_id, "pane_pid": p.pane_pid,
+                       "pane_start": second.table[p.pane_pid].start if p.pane_pid in second.table else None}
+                      for p in second.panes],
             "sample_seconds": self.sample_seconds,
             "wedge_seconds": self.wedge_seconds,
             "build_timeout": self.build_timeout,

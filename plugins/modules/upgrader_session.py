@@ -228,10 +228,12 @@ current:
   type: dict
   returned: always
 survivors:
-  description: With O(state=stopped) or O(state=wedged) (the replaced session), agent processes (C(pid@start)) of before that still live.
+  description:
+    - The agent processes of before (C(pid@start)) that still live after the action; when the
+      session changed, after waiting up to 10 s for them to go.
   type: list
   elements: str
-  returned: when state=stopped
+  returned: when state is started, fresh, stopped or wedged
 frozen:
   description: With O(state=wedged), the processes stopped (pid, command).
   type: list
@@ -372,6 +374,10 @@ class Session:
 
     def finish(self, after: Probe, before: Probe, failed: str | None = None, **extra) -> None:
         replaced = after.identity is not None and after.identity != before.identity
+        if self.p["state"] in ("started", "fresh", "stopped", "wedged") and "survivors" not in extra:
+            # the agents of before that still live: a replaced or stopped session's must go (bounded wait)
+            gone_expected = after.identity != before.identity
+            extra["survivors"] = wait_gone(self.prober, before.agent_keys, 10 if gone_expected else 0)
         self.status_words(after)
         result = dict(
             status=after.status,
