@@ -14,6 +14,7 @@ from types import ModuleType
 # Claims modules are imported by name here, not found at run time: Ansible ships a module with only
 # the module_utils its imports name, so this import is what puts them into check_result's payload.
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v1 as _v1
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a as _v8a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
 
 # When a check runs: with the checks (in order, a failure stops the rest), in the cleanup that
@@ -105,9 +106,11 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "V8a", "the cc-ci-upgrader agent", _ROLE + "v8a_upgrader_agent",
         "The launcher's dry run ends idle with output, start replaces an idle session, leaves a busy "
-        "one alone and replaces a wedged one, a run completes and stays idle with its summary, and "
-        "stop stops it.",
-        "tmux panes and /proc (process tree, CPU ticks, pane changes), never the launcher's words",
+        "one alone and replaces a wedged one, fresh restarts, a run completes and stays idle with its "
+        "summary, and stop stops the session and its agent.",
+        "tmux panes and /proc (pane ids, process ids and start times, CPU ticks, pane changes), never the "
+        "launcher's words",
+        claims=_v8a,
     ),
     Check(
         "V9", "cleanup", _ROLE + "v9_cleanup",
