@@ -119,8 +119,8 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     else:
         lost = [k for k in prev_agents if k not in _keys(cur)]
         ok = _same_pane(prev, cur) and not lost and len(s.get("panes") or []) == 1
-        diag = (f"start while a run was in flight replaced it ({_pane(prev)} → {_pane(cur)}; agent(s) "
-                f"{_agents_text(lost) or 'kept'} gone): the launcher kills busy runs")
+        diag = (f"start while a run was in flight replaced it ({_pane(prev)} → {_pane(cur)}"
+                f"{'; agent(s) ' + _agents_text(lost) + ' gone' if lost else ''}): the launcher kills busy runs")
     preds.append(Predicate("V8a.busy_left_alone", ok, diag, {"before": prev, "after": cur}))
 
     # -- the run completes and stays idle, its summary visible -----------------------------------
@@ -233,7 +233,8 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
             wrong.append(f"{key}: status says {claim} while the session is {seen} ({_pane(entry.get('current') or {})}, "
                          f"agent(s) {_agents_text(_keys(entry.get('current') or {}))})")
     preds.append(Predicate(
-        "V8a.status_truthful", not wrong,
-        f"{LAUNCHER}'s status lies: {'; '.join(wrong)}",
+        "V8a.status_truthful", judged > 0 and not wrong,
+        f"{LAUNCHER}'s status lies: {'; '.join(wrong)}" if wrong else
+        f"{LAUNCHER}'s status was never compared (no step with a known word, e.g. 'stopped', in its output)",
         {"judged": judged, "wrong": wrong}))
     return preds
