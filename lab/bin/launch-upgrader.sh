@@ -87,8 +87,9 @@ if [ "${1:-}" = "_pane" ]; then
 import os, signal, subprocess, sys, time
 from datetime import datetime, timezone
 
-session, transcript, envfile, prompt = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-agent = sys.argv[5:]
+session, transcript, envfile, lies, prompt = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(","), sys.argv[5]
+agent = sys.argv[6:]
+detached = False  # lab mutant launcher-stop-leaves-agent: the pane is gone, the agent runs on
 IN_FLIGHT = {"testme-on-pr.sh", "verify-pr.sh", "abra"}
 BUILD_TIMEOUT = int(os.environ.get("BUILD_TIMEOUT") or 3600)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -175,6 +176,10 @@ except OSError as exc:
     proc = None
 
 def hangup(*_):
+    global detached
+    if "stop-leaves-agent" in lies and proc and proc.poll() is None:
+        detached = True  # the lie: a stop closes the pane, the agent keeps running in the background
+        return
     if proc and proc.poll() is None:
         for sig in (signal.SIGTERM, signal.SIGCONT):  # a stopped (wedged) agent acts on TERM once continued
             try:
@@ -199,8 +204,9 @@ if proc:
         except (BlockingIOError, OSError):
             chunk = None
         if chunk:
-            sys.stdout.buffer.write(chunk)
-            sys.stdout.flush()
+            if not detached:
+                sys.stdout.buffer.write(chunk)
+                sys.stdout.flush()
             log.write(chunk)
             continue
         if chunk == b"" and proc.poll() is not None:
@@ -214,19 +220,24 @@ if proc:
         if proc.poll() is not None and chunk is None:
             # the agent exited: drain what is left
             rest = proc.stdout.read() or b""
-            sys.stdout.buffer.write(rest)
+            if not detached:
+                sys.stdout.buffer.write(rest)
             log.write(rest)
             break
         time.sleep(0.2)
     rc = proc.wait()
 done = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 line = f"cc-ci-upgrader: idle (agent exited {rc} at {done}; transcript {transcript})\n"
-sys.stdout.write(line)
-sys.stdout.flush()
 log.write(line.encode())
 log.close()
+if detached:
+    os._exit(0)
+sys.stdout.write(line)
+sys.stdout.flush()
 tmux_set("@ccci_state", "idle")
 tmux_set("@ccci_agent_rc", rc)
+if "session-exits" in lies:
+    os._exit(rc)  # the lie: the session ends with its run instead of staying idle with the summary
 os.execvp("sleep", ["sleep", "infinity"])
 PY
 fi
@@ -281,6 +292,7 @@ state() {  # prints stopped | RUNNING | IDLE | WEDGED
 kill_session() {
   local pid i
   pid=$(agent_alive) || pid=""
+  fault launcher-stop-leaves-agent && [ "${1:-}" = stop ] && pid=""  # the lie: only the pane goes
   tm kill-session -t "=$SESSION" 2>/dev/null
   if [ -n "$pid" ]; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
@@ -302,6 +314,7 @@ launch() {
   [ -d "$CCCI_ROOT" ] || die "CCCI_ROOT $CCCI_ROOT is not a directory"
   mkdir -p "$LOG_DIR" || die "cannot create $LOG_DIR"
   prompt="/upgrade-all${args:+ $args}"
+  fault launcher-passes-with-tests && prompt="/upgrade-all --with-tests${args:+ $args}"  # the lie
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   transcript="$LOG_DIR/upgrader-$stamp.log"
   # Hand the caller's environment (cron's PATH, HOME, the lab's variables, the token) to the agent
@@ -315,9 +328,16 @@ launch() {
     [[ "${kv%%=*}" =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
     printf '%s\0' "$kv"
   done < <(env -0) >"$envfile"
-  if ! tm new-session -d -s "$SESSION" -x 200 -y 50 -c "$CCCI_ROOT" \
-    bash "$SELF" _pane "$SESSION" "$transcript" "$envfile" "$prompt" "${agent_words[@]}" \; \
-    set-option -q -t "=$SESSION:" @ccci_state starting \; set-option -q -t "=$SESSION:" remain-on-exit on; then
+  # lab mutants handed to the supervisor (none on a box)
+  local lies=() remain=on
+  fault launcher-stop-leaves-agent && lies+=(stop-leaves-agent)
+  fault launcher-session-exits && { lies+=(session-exits); remain=off; }
+  local pane=(bash "$SELF" _pane "$SESSION" "$transcript" "$envfile" "$(IFS=,; echo "${lies[*]:-}")" "$prompt" "${agent_words[@]}")
+  if [ "${1:-}" = beside ]; then  # lab mutant launcher-start-beside-idle: a new window, the idle one kept
+    tm new-window -d -t "=$SESSION:" -c "$CCCI_ROOT" "${pane[@]}" \; set-option -q -t "=$SESSION:" @ccci_state starting \
+      || { rm -f "$envfile"; die "tmux new-window failed"; }
+  elif ! tm new-session -d -s "$SESSION" -x 200 -y 50 -c "$CCCI_ROOT" "${pane[@]}" \; \
+    set-option -q -t "=$SESSION:" @ccci_state starting \; set-option -q -t "=$SESSION:" remain-on-exit "$remain"; then
     rm -f "$envfile"
     die "tmux new-session failed (TMUX_TMPDIR=${TMUX_TMPDIR:-unset})"
   fi
@@ -336,6 +356,8 @@ case "${1:-}" in
   status)
     [ $# -eq 1 ] || die "usage: launch-upgrader.sh start|fresh|stop|status" 2
     s=$(state)
+    # lab mutant: a status that only asks tmux whether the session exists
+    if fault launcher-status-says-running && [ "$s" != stopped ]; then s=RUNNING; fi
     if [ "$s" = stopped ]; then echo stopped; else echo "$SESSION $s"; fi
     ;;
   start)
@@ -349,8 +371,10 @@ case "${1:-}" in
           logline "start: busy"; echo "$SESSION busy: left alone"
         fi ;;
       IDLE|WEDGED)
-        if fault launcher-keeps-wedged; then
+        if [ "$s" = WEDGED ] && fault launcher-keeps-wedged; then
           logline "start: busy"; echo "$SESSION busy: left alone"
+        elif [ "$s" = IDLE ] && fault launcher-start-beside-idle; then
+          launch beside; logline "start: launched"; echo "$SESSION started"
         else
           how=$(tr '[:upper:]' '[:lower:]' <<<"$s")
           kill_session; launch; logline "start: replaced-$how"; echo "$SESSION started (replaced the $how session)"
@@ -361,11 +385,15 @@ case "${1:-}" in
     ;;
   fresh)
     [ $# -eq 1 ] || die "usage: launch-upgrader.sh start|fresh|stop|status" 2
-    kill_session; launch; logline "fresh: launched"; echo "$SESSION started (fresh)"
+    if fault launcher-fresh-keeps-busy && [ "$(state)" = RUNNING ]; then  # the lie: fresh acts like start
+      logline "fresh: busy"; echo "$SESSION busy: left alone"
+    else
+      kill_session; launch; logline "fresh: launched"; echo "$SESSION started (fresh)"
+    fi
     ;;
   stop)
     [ $# -eq 1 ] || die "usage: launch-upgrader.sh start|fresh|stop|status" 2
-    if have_session; then kill_session; logline "stop: stopped"; echo "$SESSION stopped"; else echo stopped; fi
+    if have_session; then kill_session stop; logline "stop: stopped"; echo "$SESSION stopped"; else echo stopped; fi
     ;;
   *)
     die "usage: launch-upgrader.sh start|fresh|stop|status" 2 ;;

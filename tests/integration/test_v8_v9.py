@@ -22,9 +22,10 @@ def test_v8_v8a_v9_pass(playbook) -> None:
         assert run.check(check_id)["verdict"] == "PASS", run.check(check_id)
     v8 = run.check("V8")["evidence"]
     assert v8["max_concurrent_deploys"] == 1 and v8["dry_run_listed"] == v8["expected_candidates"]
-    steps = run.check("V8a")["evidence"]
-    assert steps["start_busy"]["launcher_output"].endswith("left alone")
-    assert steps["wedged"]["status"] == "WEDGED" and steps["start_wedged"]["replaced"] is True
+    steps = run.check("V8a")["evidence"]["steps"]
+    busy = steps["start_busy"]
+    assert busy["current"]["pane_pid"] == busy["previous"]["pane_pid"] and busy["current"]["agents"]
+    assert steps["wedge"]["status"] == "WEDGED" and steps["start_wedged"]["replaced"] is True
 
 
 def _kill_lab_agents(lab_dir) -> None:
