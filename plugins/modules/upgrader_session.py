@@ -51,6 +51,9 @@ options:
         then as soon as the agent process appears its process tree is stopped with SIGSTOP (alive,
         silent, no CPU, nothing in flight), and the module waits until the wedge rule holds. An agent
         that ended before it could be stopped is seeded again, up to O(seed_attempts) times.
+        tmux itself continues a pane's own process when it stops, so this needs the agent to run
+        under the pane's process (as the lab launcher's supervisor runs it); otherwise the module
+        fails saying so.
     type: str
     choices: [status, started, fresh, stopped, finished, wedged]
     default: status
@@ -422,8 +425,11 @@ class Session:
         while current.status == RUNNING and time.monotonic() < deadline:
             time.sleep(min(p["interval"], max(0.2, p["wedge_seconds"] / 4)))
             current = self.prober.probe()
-        failed = None if current.status == WEDGED else (
-            f"the seeded wedge reads {current.status}, not WEDGED, {p['wedge_seconds']}s after its agent was stopped")
+        failed = None
+        if current.status != WEDGED:
+            own = current.pane_pid in [f["pid"] for f in frozen]
+            failed = (f"the seeded wedge reads {current.status}, not WEDGED, {p['wedge_seconds']}s after its agent was "
+                      "stopped" + ("; the agent is the pane's own process, which tmux continues when it stops" if own else ""))
         self.finish(current, before, failed=failed, changed=True, frozen=frozen, seed_attempts_used=attempt)
 
 
@@ -525,7 +531,9 @@ def main() -> None:
                 failed = f"stop left the agent process(es) {', '.join(survivors)} running after the session was gone"
             finish(after, before, failed=failed, changed=changed, survivors=survivors)
         if after.status == ABSENT:
-            finish(after, before, failed=f"no session {name} after {state}: see launcher_output", changed=changed)
+            said = last_line(session.extra.get("launcher_output") or "") or "nothing"
+            finish(after, before, changed=changed,
+                   failed=f"the session did not stay: no session {name} right after {state} (the launcher said: {said})")
         finish(after, before, changed=changed)
     except CliError as exc:
         module.fail_json(msg=str(exc))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -16,9 +17,11 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not i
 
 FAKE_AGENT = """#!/bin/bash
 echo "fake agent: $*"
+echo "token ${GITEA_TOKEN:+is set}"
 case "$FAKE_MODE" in
   busy) while [ ! -e "$FAKE_RELEASE" ]; do echo "tick $(date +%s%N)"; sleep 0.2; done ;;
   hang) exec sleep 600 ;;
+  build) "$(dirname "$0")/testme-on-pr.sh"; echo "build done" ;;
 esac
 echo "## PRs to review"
 echo "- none"
@@ -36,6 +39,9 @@ class Box:
         agent = self.bin / "fake-claude"
         agent.write_text(FAKE_AGENT)
         agent.chmod(0o755)
+        helper = self.bin / "testme-on-pr.sh"  # waits on a "build": silent, no CPU
+        helper.write_text("#!/bin/bash\nsleep 600\n")
+        helper.chmod(0o755)
         self.release = tmp / "release"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("TMUX", "CCCI_"))}
         self.env.update(TMUX_TMPDIR=str(self.tmux), CCCI_ROOT=str(self.root), CCCI_AGENT_CMD=str(agent),
@@ -69,6 +75,16 @@ class Box:
     def pane_pid(self) -> str:
         return subprocess.run(["tmux", "display-message", "-p", "-t", "=cc-ci-upgrader:", "#{pane_pid}"],
                               check=False, env=self.env, capture_output=True, text=True).stdout.strip()
+
+    def agent_pid(self) -> int:
+        out = subprocess.run(["tmux", "show-options", "-qv", "-t", "=cc-ci-upgrader:", "@ccci_agent_pid"],
+                             check=False, env=self.env, capture_output=True, text=True).stdout.strip()
+        assert out.isdigit(), out
+        return int(out)
+
+    def panes(self) -> list[str]:
+        return subprocess.run(["tmux", "list-panes", "-s", "-t", "=cc-ci-upgrader", "-F", "#{pane_id}"], check=False,
+                              env=self.env, capture_output=True, text=True).stdout.split()
 
     def log(self) -> list[str]:
         path = self.root / ".cc-ci-logs" / "upgrades" / "launcher.log"
@@ -139,7 +155,7 @@ def test_busy_is_left_alone_idle_is_replaced(box: Box) -> None:
 
 def test_wedged_is_detected_and_replaced(box: Box) -> None:
     assert box.run("start", FAKE_MODE="hang").returncode == 0
-    assert box.status(WEDGE_SECONDS="2") == "cc-ci-upgrader RUNNING"
+    assert box.status(WEDGE_SECONDS="30") == "cc-ci-upgrader RUNNING"  # just started: quiet, not wedged
     box.wait_status("cc-ci-upgrader WEDGED", timeout=10, WEDGE_SECONDS="2")
     assert box.status() == "cc-ci-upgrader RUNNING"  # within the default 900 s it is only quiet
     out = box.run("start", WEDGE_SECONDS="2")
@@ -181,6 +197,12 @@ def test_fault_keeps_wedged(box: Box) -> None:
     box.wait_status("cc-ci-upgrader WEDGED", timeout=10, WEDGE_SECONDS="1")
     out = box.run("start", WEDGE_SECONDS="1", CCCI_LAB_FAULTS="launcher-keeps-wedged")
     assert "left alone" in out.stdout and box.pane_pid() == pid
+    # only wedged sessions: an idle one is still replaced (V8a must tell the two apart)
+    box.run("fresh", CCCI_LAB_FAULTS="launcher-keeps-wedged")
+    box.wait_status("cc-ci-upgrader IDLE")
+    idle = box.pane_pid()
+    assert "replaced the idle session" in box.run("start", CCCI_LAB_FAULTS="launcher-keeps-wedged").stdout
+    assert box.pane_pid() != idle
 
 
 def test_environment_reaches_the_pane_through_a_running_server(box: Box) -> None:
@@ -192,3 +214,91 @@ def test_environment_reaches_the_pane_through_a_running_server(box: Box) -> None
     assert box.run("start", CCCI_AGENT_CMD=str(agent), MARK="new").returncode == 0
     box.wait_status("cc-ci-upgrader IDLE")
     assert "MARK=new" in box.pane()
+
+
+def _gone(pid: int, timeout: float = 8) -> bool:
+    end = time.time() + timeout
+    while Path(f"/proc/{pid}").exists() and time.time() < end:
+        time.sleep(0.1)
+    return not Path(f"/proc/{pid}").exists()
+
+
+def test_the_token_reaches_the_agent_but_never_an_argv(box: Box) -> None:
+    secret = "tok-" + os.urandom(8).hex()
+    assert box.run("start", FAKE_MODE="busy", GITEA_TOKEN=secret).returncode == 0
+    box.wait_status("cc-ci-upgrader RUNNING")
+    assert "token is set" in box.pane()
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            assert secret.encode() not in cmdline.read_bytes(), cmdline
+        except OSError:
+            continue
+    # the 0600 file that carried it is gone once the agent runs
+    assert not list(Path(tempfile.gettempdir()).glob("ccci-upgrader-env.*")) or all(
+        secret.encode() not in f.read_bytes() for f in Path(tempfile.gettempdir()).glob("ccci-upgrader-env.*"))
+
+
+def test_an_agent_waiting_on_a_build_is_busy_not_wedged(box: Box) -> None:
+    assert box.run("start", FAKE_MODE="build").returncode == 0
+    time.sleep(7)  # silent and without CPU for over twice WEDGE_SECONDS, but its helper is in flight
+    assert box.status(WEDGE_SECONDS="3") == "cc-ci-upgrader RUNNING"
+    out = box.run("start", WEDGE_SECONDS="3")
+    assert out.stdout.strip() == "cc-ci-upgrader busy: left alone"
+    # a helper older than the build timeout no longer counts as in flight (the supervisor samples each second)
+    box.run("fresh", FAKE_MODE="build", BUILD_TIMEOUT="1")
+    box.wait_status("cc-ci-upgrader WEDGED", timeout=15, WEDGE_SECONDS="2")
+
+
+def test_a_stopped_agent_is_wedged_and_replaced_for_good(box: Box) -> None:
+    assert box.run("start", FAKE_MODE="busy", UPGRADER_ARGS="--dry-run").returncode == 0
+    agent = box.agent_pid()
+    os.kill(agent, signal.SIGSTOP)  # alive, silent, no CPU, nothing in flight
+    box.wait_status("cc-ci-upgrader WEDGED", timeout=10, WEDGE_SECONDS="1")
+    out = box.run("start", WEDGE_SECONDS="1")
+    assert "replaced the wedged session" in out.stdout
+    assert _gone(agent), "the stopped agent outlived its replacement"
+
+
+def test_lie_status_says_running(box: Box) -> None:
+    box.run("start")
+    box.wait_status("cc-ci-upgrader IDLE")
+    assert box.status(CCCI_LAB_FAULTS="launcher-status-says-running") == "cc-ci-upgrader RUNNING"
+
+
+def test_lie_session_exits_after_its_run(box: Box) -> None:
+    assert box.run("start", CCCI_LAB_FAULTS="launcher-session-exits").returncode == 0
+    box.wait_status("stopped")
+
+
+def test_lie_start_beside_the_idle_session(box: Box) -> None:
+    box.run("start")
+    box.wait_status("cc-ci-upgrader IDLE")
+    (idle,) = box.panes()
+    box.run("start", FAKE_MODE="busy", CCCI_LAB_FAULTS="launcher-start-beside-idle")
+    panes = box.panes()
+    assert idle in panes and len(panes) == 2
+
+
+def test_lie_fresh_keeps_a_busy_run(box: Box) -> None:
+    box.run("start", FAKE_MODE="busy")
+    pid = box.pane_pid()
+    out = box.run("fresh", CCCI_LAB_FAULTS="launcher-fresh-keeps-busy")
+    assert "left alone" in out.stdout and box.pane_pid() == pid
+
+
+def test_lie_stop_leaves_the_agent(box: Box) -> None:
+    box.run("start", FAKE_MODE="busy", CCCI_LAB_FAULTS="launcher-stop-leaves-agent")
+    agent = box.agent_pid()
+    box.run("stop", CCCI_LAB_FAULTS="launcher-stop-leaves-agent")
+    assert box.status() == "stopped"
+    try:
+        assert not _gone(agent, timeout=2), "the lie did not leave the agent running"
+    finally:
+        box.release.touch()
+        os.kill(agent, signal.SIGKILL)
+
+
+def test_lie_passes_with_tests(box: Box) -> None:
+    box.run("start", CCCI_LAB_FAULTS="launcher-passes-with-tests")
+    box.wait_status("cc-ci-upgrader IDLE")
+    assert "fake agent: -p /upgrade-all --with-tests" in box.pane()

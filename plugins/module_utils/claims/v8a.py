@@ -57,7 +57,9 @@ def _replaced(step: dict[str, Any], seeded: str, what: str, lie: str) -> tuple[b
     if not step:
         return False, f"{what}: the step never ran"
     if prev.get("status") != seeded:
-        return False, f"{what}: could not seed a {seeded} session (it read {prev.get('status') or '?'} before the action)"
+        article = "an" if seeded[0] in "AEIOU" else "a"
+        return False, (f"{what}: could not seed {article} {seeded.lower()} session (it read {prev.get('status') or '?'} "
+                       "before the action)")
     old_pane_kept = _kept(prev, step.get("panes") or [])
     survivors = step.get("survivors") or []
     new_agents = [k for k in _keys(cur) if k not in _keys(prev)]

@@ -17,6 +17,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.tmux import (
     WEDGED,
     SessionProbe,
     Tmux,
+    freeze_tree,
     process_tree,
     read_proc,
 )
@@ -126,6 +127,46 @@ def test_wedged_and_remembered_between_probes(tmux, tmp_path, agent):
     assert second.identity == first.identity
     # the idle prompt of an agent that stays up counts as IDLE, not WEDGED
     assert probe(tmux, "stuck", tmp_path / "c", wedge_seconds=0.1, idle_pattern=r"^working$").probe().status == IDLE
+
+
+def test_a_helper_in_flight_is_never_wedged_until_the_build_timeout(tmux, tmp_path, agent):
+    # the agent waits on a build through the helper: silent, no CPU, for longer than wedge_seconds
+    helper = tmp_path / "testme-on-pr.sh"
+    helper.write_text("#!/bin/sh\nsleep 300; exit 0\n")
+    helper.chmod(0o755)
+    tmux.new_session("waits", [agent, f"echo waiting on a build; {helper}"])
+    assert wait_for(lambda: "waiting on a build" in tmux.capture("=waits:"))
+    waiting = probe(tmux, "waits", tmp_path / "a", wedge_seconds=0.3, sample_seconds=0.5).probe()
+    assert waiting.status == RUNNING
+    assert [f["command"].split()[-1] for f in waiting.evidence["in_flight"]] == [str(helper)]
+    # past the build timeout the helper no longer excuses the quiet
+    stale = probe(tmux, "waits", tmp_path / "b", wedge_seconds=0.3, sample_seconds=0.5, build_timeout=0.1).probe()
+    assert stale.status == WEDGED and stale.evidence["in_flight"] == []
+    # and a process not named as in flight never excuses it
+    other = probe(tmux, "waits", tmp_path / "c", wedge_seconds=0.3, sample_seconds=0.5, in_flight_names=["abra"])
+    assert other.probe().status == WEDGED
+
+
+def test_a_stopped_agent_reads_wedged_with_its_identity(tmux, tmp_path, agent):
+    # the agent under the pane's process (as the launcher's supervisor runs it): tmux itself continues a
+    # pane's own process when it stops
+    tmux.new_session("frozen", f"{agent} 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.05; done'; true")
+    sp = probe(tmux, "frozen", tmp_path, wedge_seconds=0.4, sample_seconds=0.3)
+    assert wait_for(lambda: sp.agents_now())
+    (agent_proc,) = sp.agents_now()
+    stopped = freeze_tree(agent_proc.pid)
+    assert agent_proc.pid in [p.pid for p in stopped]
+    try:
+        assert sp.probe().status in (RUNNING, WEDGED)  # the last tick may still land in the first sample
+        time.sleep(0.5)
+        p = sp.probe()
+        assert p.status == WEDGED, {k: p.evidence[k] for k in ("pane_changed", "cpu_ticks_delta", "seconds_since_change", "agent_pids", "pane_tail")}
+        assert p.agent_keys == [agent_proc.key]
+        assert p.pane_id and p.pane_start and p.evidence["panes"][0]["pane_start"] == p.pane_start
+        assert sp.alive([agent_proc.key]) == [agent_proc.key]
+        assert sp.alive([f"{agent_proc.pid}@{agent_proc.start + 1}"]) == []  # same pid, another process
+    finally:
+        os.kill(agent_proc.pid, 9)
 
 
 def test_replaced_session_has_new_identity(tmux, tmp_path, agent):

@@ -140,3 +140,57 @@ def test_lab_launcher_fresh_finished_start_replaces_idle_stop(common, tmp_path, 
 
     stopped = run_module(dict(args, state="stopped"), capsys)
     assert stopped["status"] == "ABSENT" and stopped["changed"] is True
+
+
+@pytest.mark.skipif(not LAUNCHER.exists(), reason="lab/bin/launch-upgrader.sh not there yet")
+def test_lab_launcher_seeded_wedge_is_replaced_and_stop_leaves_no_agent(common, tmp_path, capsys, monkeypatch):
+    root = tmp_path / "root"
+    root.mkdir()
+    agent = exe(tmp_path / "bin" / "fakeagent", FAKE_CLAUDE)
+    monkeypatch.delenv("CCCI_LAB_STATE", raising=False)
+    env = {"CCCI_ROOT": str(root), "CCCI_AGENT_CMD": agent, "CCCI_LAB_FAULTS": "", "UPGRADER_ARGS": "--dry-run",
+           "FAKE_AGENT_SECONDS": "30", "WEDGE_SECONDS": "1"}
+    args = dict(common, launcher=str(LAUNCHER), env=env, root=str(root), wedge_seconds=1, interval=0.3,
+                launcher_status=True)
+
+    wedged = run_module(dict(args, state="wedged"), capsys)
+    assert "failed" not in wedged, wedged
+    assert wedged["status"] == "WEDGED" and wedged["frozen"] and wedged["seed_attempts_used"] == 1
+    (frozen_agent,) = wedged["current"]["agents"]
+    assert "/upgrade-all --dry-run" in " ".join(frozen_agent["argv"])
+    # the launcher, asked cold, sees the same wedge by the same rule
+    assert wedged["launcher_status"] == "cc-ci-upgrader WEDGED" and wedged["launcher_status_stable"] is True
+
+    started = run_module(dict(args, state="started"), capsys)
+    assert started["previous"]["agents"][0]["key"] == frozen_agent["key"]
+    assert started["replaced"] is True and started["survivors"] == []  # the stopped agent is gone, not kept
+    assert started["current"]["pane_start"] != started["previous"]["pane_start"]
+    (new_agent,) = started["current"]["agents"]
+    assert new_agent["key"] != frozen_agent["key"]
+
+    stopped = run_module(dict(args, state="stopped"), capsys)
+    assert "failed" not in stopped, stopped
+    assert stopped["status"] == "ABSENT" and stopped["survivors"] == []
+    assert stopped["previous"]["agents"][0]["key"] == new_agent["key"]
+    assert stopped["launcher_status"] == "stopped"
+
+
+@pytest.mark.skipif(not LAUNCHER.exists(), reason="lab/bin/launch-upgrader.sh not there yet")
+def test_lab_launcher_lies_show_in_identities(common, tmp_path, capsys, monkeypatch):
+    root = tmp_path / "root"
+    root.mkdir()
+    agent = exe(tmp_path / "bin" / "fakeagent", FAKE_CLAUDE)
+    monkeypatch.delenv("CCCI_LAB_STATE", raising=False)
+    env = {"CCCI_ROOT": str(root), "CCCI_AGENT_CMD": agent, "CCCI_LAB_FAULTS": "launcher-stop-leaves-agent",
+           "FAKE_AGENT_SECONDS": "30"}
+    args = dict(common, launcher=str(LAUNCHER), env=env, root=str(root))
+    started = run_module(dict(args, state="started"), capsys)
+    (alive,) = started["current"]["agents"]
+    stopped = run_module(dict(args, state="stopped"), capsys)
+    try:
+        assert stopped["failed"] is True and stopped["status"] == "ABSENT"
+        assert stopped["survivors"] == [alive["key"]] and "left the agent process(es)" in stopped["msg"]
+    finally:
+        import os
+        import signal
+        os.kill(alive["pid"], signal.SIGKILL)
