@@ -246,6 +246,11 @@ seed_attempts_used:
   description: With O(state=wedged), how many seeds it took.
   type: int
   returned: when state=wedged
+alive_at_action:
+  description: The agent processes of before (C(pid@start)) still alive right before the launcher was called.
+  type: list
+  elements: str
+  returned: when the launcher or tmux acted
 launcher_status:
   description: What C(<launcher> status) printed after the action (with O(launcher_status)).
   type: str
@@ -352,6 +357,9 @@ class Session:
     def act(self, verb: str, before: Probe) -> str | None:
         """Run the launcher's *verb* (or its tmux equivalent); a failure message or None."""
         name = self.p["name"]
+        # which agents of before still lived the moment the launcher was called (a run that ended
+        # during the probe is not a busy run the launcher could leave alone)
+        self.extra["alive_at_action"] = self.prober.alive(before.agent_keys)
         if self.launcher:
             rc, out, err = self.launcher.run([verb])
             self.extra.update(launcher_rc=rc, launcher_output=(out + err).strip())

@@ -6,7 +6,8 @@
 upgrader_session in order (``clean``, ``dry_fresh``, ``dry_done``, ``start_idle``, ``start_busy``,
 ``run_done``, ``wedge``, ``start_wedged``, ``fresh_busy``, ``stopped``), each with the probe's
 ``status``, ``previous`` and ``current`` (pane id, pane pid and start time, agent processes as
-``pid@start`` with their argv), ``survivors`` (agents of before still alive after the action),
+``pid@start`` with their argv), ``survivors`` (agents of before still alive after the action), ``alive_at_action`` (those alive the
+moment the launcher was called),
 ``panes`` (every pane of the session after the action: id, pid, start), ``summary_path``, ``pane_tail``, ``launcher_status`` (the launcher's own ``status``
 words, compared, never believed) and ``error``; ``wedge_seconds``; ``launcher``.
 
@@ -115,7 +116,8 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     prev_agents = _keys(prev)
     if not s:
         ok, diag = False, "start while busy: the step never ran"
-    elif prev.get("status") != "RUNNING" or not prev_agents:
+    elif prev.get("status") != "RUNNING" or not prev_agents or \
+            (s.get("alive_at_action") is not None and set(prev_agents) - set(s["alive_at_action"])):
         ok, diag = False, (f"start while busy: could not seed a busy run (the run {LAUNCHER} started read "
                            f"{prev.get('status') or '?'} with agent(s) {_agents_text(prev_agents)})")
     else:

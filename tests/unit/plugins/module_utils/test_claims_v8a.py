@@ -140,6 +140,9 @@ WEDGED_C = brief("WEDGED", C, (agent(C + 1, DRY),))
     # a busy run that ended before start looked: not a pass for "left alone"
     ({"start_busy": step("IDLE", brief("IDLE", B), brief("IDLE", B), "x")}, "V8a.busy_left_alone",
      "could not seed a busy run"),
+    # the run ended during the probe, before the launcher was called: not a busy run either
+    ({"start_busy": step("RUNNING", BUSY_B, brief("RUNNING", 300, (agent(301),)), "x", alive_at_action=[])},
+     "V8a.busy_left_alone", "could not seed a busy run"),
 ])
 def test_each_lie_fails_its_claim(steps, claim, words) -> None:
     bad = failing(lie(**steps))
