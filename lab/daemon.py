@@ -271,8 +271,8 @@ def _up(state: Path, faults: list[str], build_seconds: float, poll_interval: flo
         fresh: bool, runners: int) -> tuple[Path, bool]:
     if fresh:
         _down(state)
-        for entry in state.iterdir():  # everything but the lock this `up` holds
-            if entry.name == ".up.lock":
+        for entry in state.iterdir():  # everything but the locks (this `up` holds one, make run another)
+            if entry.name.startswith(".") and entry.name.endswith(".lock"):
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry)
