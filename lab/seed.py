@@ -23,6 +23,7 @@ from lab.gitea.store import Store, now_iso
 
 RECIPES_DIR = DATA_DIR / "recipes"
 SKILLS_DIR = DATA_DIR / "skills"
+MEMORY_NOTE = DATA_DIR / "memory" / "cc-ci-upgrade-all-cron.md"  # the box's cron memory, before completion
 SKILLS = ("recipe-upgrade", "upgrade-all", "ci-test-review")
 UPSTREAM_AUTHOR = ("Co-op Cloud", "helo@coopcloud.tech")
 BOT_AUTHOR = ("cc-ci-bot", "cc-ci-bot@lab.local")
@@ -247,7 +248,7 @@ def _build_cc_ci(bare: GitRepo, cfg: LabConfig) -> None:
 def lay_out_box(cfg: LabConfig) -> None:
     root = Path(cfg.root)
     bin_dir = Path(cfg.bin_dir)
-    for sub in [*(f".claude/skills/{s}" for s in SKILLS), "cc-ci-plan", ".cc-ci-logs/upgrades",
+    for sub in [*(f".claude/skills/{s}" for s in SKILLS), ".claude/memory", "cc-ci-plan", ".cc-ci-logs/upgrades",
                 "machine-docs", "loops"]:
         (root / sub).mkdir(parents=True, exist_ok=True)
     Path(cfg.tmux_tmpdir).mkdir(parents=True, exist_ok=True)
@@ -262,6 +263,7 @@ def lay_out_box(cfg: LabConfig) -> None:
         src = SKILLS_DIR / skill / "SKILL.md"
         if src.is_file():
             shutil.copyfile(src, root / ".claude/skills" / skill / "SKILL.md")
+    shutil.copyfile(MEMORY_NOTE, root / ".claude/memory" / MEMORY_NOTE.name)
     _loops_script(root)
     _protected_clone(cfg)
     _agent_login(cfg)

@@ -70,17 +70,25 @@ def end_line(marker_id: str = MARKER_ID) -> str:
 def render_var(key: str, value: str) -> str:
     """One crontab variable line that Debian cron's ``load_env()`` reads back as exactly ``key`` = ``value``.
 
-    cron takes an unquoted value up to the end of the line, trailing blanks dropped; a value opened with
-    a quote runs to the same quote, and nothing but blanks may follow it (else the line is not a
-    variable line and ``crontab`` rejects it as a bad job). There is no escape character. So a value
-    that is empty, starts or ends with a blank, or starts with a quote is quoted with a quote it does
-    not contain; one that contains both quotes cannot be written and is refused.
+    cron takes an unquoted value up to the end of the line; a value opened with a quote runs to the same
+    quote, and nothing but blanks may follow it (else the line is not a variable line and ``crontab``
+    rejects it as a bad job); then trailing blanks are dropped and, when what is left starts and ends
+    with the same quote, that pair too (checked against Debian's cron 3.0pl1-162). There is no escape
+    character. So a value that is empty, starts with a blank or starts with a quote is quoted with a
+    quote it does not contain; one that contains both quotes, ends with a blank, or starts and ends
+    with the same quote cannot be carried and is refused.
     """
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
         raise CrontabError(f"variable name {key!r} cannot go into a crontab")
     if "\n" in value or "\r" in value or "\0" in value:
         raise CrontabError(f"the value of {key} contains a newline or NUL, which a crontab line cannot carry")
-    if value == "" or value != value.strip(" \t\f\v") or value[0] in "'\"":
+    if value != value.rstrip(" \t\f\v"):
+        raise CrontabError(f"the value of {key} ends with a blank, which Debian cron drops even inside quotes: "
+                           "change the value")
+    if len(value) >= 2 and value[0] in "'\"" and value[-1] == value[0]:
+        raise CrontabError(f"the value of {key} starts and ends with the same quote, which Debian cron strips even "
+                           "from a quoted value: change the value")
+    if value == "" or value != value.lstrip(" \t\f\v") or value[0] in "'\"":
         quote = next((q for q in ('"', "'") if q not in value), None)
         if quote is None:
             raise CrontabError(f"the value of {key} needs quoting in a crontab (it starts with a quote or a blank) "
@@ -118,8 +126,13 @@ def parse_var_line(line: str) -> tuple[str, str] | None:
         end = rest.find(rest[0], 1)
         if end < 0 or rest[end + 1:].strip():
             return None  # unterminated, or text after the closing quote
-        return name, rest[1:end]
-    return name, rest.rstrip()
+        value = rest[1:end]
+    else:
+        value = rest
+    value = value.rstrip(" \t\f\v\r")  # Debian trims trailing blanks, inside quotes too
+    if len(value) >= 2 and value[0] in ("'", '"') and value[-1] == value[0]:
+        value = value[1:-1]  # and then strips one matching pair of quotes more
+    return name, value
 
 
 def job_command(launcher: str, action: str, log: str, marker_id: str = MARKER_ID) -> str:

@@ -253,3 +253,55 @@ def test_precheck_names_the_missing_agent(lab_user):
     finally:
         _module("completion_cron", {"state": "absent", "user": lab_user})
         shutil.rmtree(base, ignore_errors=True)
+
+
+ROUND_TRIP = ["plain", "'quote-leading", '"dq-leading', "with % percent %h", "hash # not a comment", "a=b=c",
+              " leading blank", "", "'", '"', "ends with quote'", "tab\there", "x \"y\""]
+
+
+def test_values_round_trip_through_debian_crontab_and_cron(cron_daemon, tmp_path):
+    """Every value as rendered: Debian's `crontab` accepts it, `crontab -l` shows the same text, and the
+    job cron starts sees exactly the value."""
+    sys.path.insert(0, str(ROOT / ".collections"))
+    from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_entry
+
+    out = tmp_path / "env.json"
+    tmp_path.chmod(0o755)
+    names = {f"CCCI_RT_{i}": v for i, v in enumerate(ROUND_TRIP)}
+    dump = f"{sys.executable} -c 'import json,os; json.dump(dict(os.environ), open(\"{out}\", \"w\"))'"
+    block = [cron_entry.render_var(k, v) for k, v in names.items()] + [f"* * * * * {dump}"]
+    original = _crontab()
+    text = original + "\n".join(block) + "\n"
+    try:
+        proc = subprocess.run(["crontab", "-"], input=text, capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert _crontab() == text
+        deadline = time.monotonic() + 150
+        while not out.exists() and time.monotonic() < deadline:
+            time.sleep(1)
+        assert out.exists(), "cron did not run the job within 150 s"
+        time.sleep(1)
+        env = json.loads(out.read_text())
+        for key, value in names.items():
+            assert env.get(key) == value, (key, value, env.get(key))
+    finally:
+        subprocess.run(["crontab", "-"], input=original, text=True, check=False) if original else \
+            subprocess.run(["crontab", "-r"], capture_output=True, check=False)
+    assert _crontab() == original
+
+
+@pytest.mark.parametrize("offset,needle", [("abc", "ccci_cron_offset"), ("-5", "ccci_cron_offset"),
+                                           ("0", "ccci_cron_offset")])
+def test_bad_offset_stops_before_anything_is_created(tmp_path, offset, needle):
+    play = tmp_path / "play.yml"
+    play.write_text("- hosts: localhost\n  gather_facts: false\n  roles:\n    - coopcloud.cc_ci.completion_cron\n")
+    evars = {"ccci_target": "box", "ccci_root": str(tmp_path / "root"), "ccci_report_dir": str(tmp_path / "out"),
+             "ccci_launcher": str(tmp_path / "root/cc-ci-plan/launch-upgrader.sh"), "ccci_loops_unit": "x.service"}
+    original = _crontab()
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(play), "-e",
+                           json.dumps(evars), "-e", f"ccci_cron_offset={offset}"], check=False, cwd=ROOT, env=_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert needle in proc.stdout + proc.stderr
+    assert not (tmp_path / "root").exists() and not (tmp_path / "out").exists()
+    assert _crontab() == original

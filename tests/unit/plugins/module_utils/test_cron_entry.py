@@ -8,8 +8,8 @@ import pytest
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_entry as ce
 
 NASTY = ["plain", "'quote-leading", '"dq-leading', "both 'single' and more", "with % percent %h",
-         "hash # not a comment", "a=b=c", " leading blank", "trailing blank ", "", "ends with quote'",
-         '"fully quoted"', "'single quoted'", "tab\tinside", "/usr/local/bin:/usr/bin:/bin"]
+         "hash # not a comment", "a=b=c", " leading blank", "", "ends with quote'",
+         "'", '"', "tab\tinside", "/usr/local/bin:/usr/bin:/bin"]
 
 
 @pytest.mark.parametrize("value", NASTY)
@@ -20,7 +20,12 @@ def test_render_var_reads_back_as_written(value):
 
 def test_render_var_refuses_what_cron_cannot_carry():
     with pytest.raises(ce.CrontabError, match="value of TOKEN_X .*contains both quote characters"):
-        ce.render_var("TOKEN_X", "'it\"s'")
+        ce.render_var("TOKEN_X", "'it\"s")
+    with pytest.raises(ce.CrontabError, match="value of PAD ends with a blank, which Debian cron drops"):
+        ce.render_var("PAD", "x ")
+    for value in ('"fully quoted"', "'single quoted'"):
+        with pytest.raises(ce.CrontabError, match="starts and ends with the same quote"):
+            ce.render_var("Q", value)
     with pytest.raises(ce.CrontabError, match="value of X contains a newline"):
         ce.render_var("X", "a\nb")
     with pytest.raises(ce.CrontabError, match="variable name 'A-B'"):
@@ -29,8 +34,12 @@ def test_render_var_refuses_what_cron_cannot_carry():
 
 @pytest.mark.parametrize("line,want", [
     ("A=", None), ("A= ", None), ('A=""', ("A", "")), ('A="a"b"', None), ("A='x", None), ('A="x" ', ("A", "x")),
-    ("A=a # b", ("A", "a # b")), (" A = b ", ("A", "b")), ('"A B"=c', ("A B", "c")), ("# A=b", None),
+    ("A=a # b", ("A", "a # b")), ('A="x "', ("A", "x")), ('A=" x"', ("A", " x")), (" A = b ", ("A", "b")), ('"A B"=c', ("A B", "c")), ("# A=b", None),
     ("5 4 * * * cmd", None),
+    # read back by Debian's cron 3.0pl1-162 (a job printing its environment)
+    ('E1="a"', ("E1", "a")), ("E3='\"a\"'", ("E3", "a")), ("E7='\"a\" '", ("E7", "a")), ('E5=a"', ("E5", 'a"')),
+    ('E9=x "y"', ("E9", 'x "y"')), ('E11= "q"', ("E11", "q")), ("E13='\"'", ("E13", '"')), ('E10="x" y', None),
+    ('E12=""a""', None), ('E15="a ', None),
 ])
 def test_parse_var_line_is_debian_load_env(line, want):
     """The cases checked against Debian's `crontab` (accepted lines read back, rejected ones are None)."""

@@ -120,11 +120,11 @@ def test_env_from_unit_changes_entry(box, capsys):
 
 
 def test_extra_env_exclude_and_quoting(box, capsys):
-    res = run(dict(box, extra_env={"CCCI_LAB_STATE": "/lab", "PAD": " x "}, env_exclude=["NOTE"]), capsys)
+    res = run(dict(box, extra_env={"CCCI_LAB_STATE": "/lab", "PAD": " x"}, env_exclude=["NOTE"]), capsys)
     text = Path(box["tabfile"]).read_text()
-    assert "CCCI_LAB_STATE=/lab" in text and 'PAD=" x "' in text and "NOTE=" not in text
+    assert "CCCI_LAB_STATE=/lab" in text and 'PAD=" x"' in text and "NOTE=" not in text
     env, command = cron_entry.effective_env(text, ME)
-    assert env["PAD"] == " x " and env["MAILTO"] == "ops@example.org" and env["SHELL"] == "/bin/sh"
+    assert env["PAD"] == " x" and env["MAILTO"] == "ops@example.org" and env["SHELL"] == "/bin/sh"
     assert command.endswith(">> " + res["log"] + " 2>&1")
 
 
