@@ -123,8 +123,10 @@ def test_first_fire_observed_recorded_and_idempotent(cron_daemon, lab, home, tmp
     evars = {"ccci_lab_state": lab["state_dir"], "ccci_lab_keep": True, "ccci_report_dir": str(report),
              "ccci_lab_build_seconds": 1, "ccci_lab_poll_interval": 0.5, "ccci_loops_unit": str(unit),
              "ccci_cron_lab_offset": 70, "ccci_cron_poll": 10, "ccci_cron_grace": 90, "ccci_cron_summary_wait": 240,
-             "ccci_cron_state_file": str(tmp_path / "ccci-cron.json"),
-             "ccci_cron_memory_note": str(tmp_path / "memory" / "cc-ci-upgrade-all-cron.md")}
+             "ccci_cron_state_file": str(tmp_path / "ccci-cron.json")}
+    root = Path(lab["state_dir"]) / "srv" / "cc-ci"
+    skill, memory_note = root / ".claude/skills/upgrade-all/SKILL.md", root / ".claude/memory/cc-ci-upgrade-all-cron.md"
+    assert "Sat 03:00 UTC" in skill.read_text() and "Sat 03:00 UTC" in memory_note.read_text()  # as the box's start
     original = _crontab()
     cmd = [str(BIN / "ansible-playbook"), "playbooks/install-cron.yml", "-e", json.dumps(evars)]
     try:
@@ -153,8 +155,12 @@ def test_first_fire_observed_recorded_and_idempotent(cron_daemon, lab, home, tmp
             assert hour != t0.astimezone(ZoneInfo("UTC")).hour  # a UTC assumption would have missed the fire
         tab = _crontab()
         assert tab.startswith(original) and tab.count("# ccci-upgrade-all anchor=") == 1
-        memory = (tmp_path / "memory" / "cc-ci-upgrade-all-cron.md").read_text()
-        assert ev["schedule"] in memory and "[[cc-ci-upgrade-all-cron]]" in memory
+        memory, skill_text = memory_note.read_text(), skill.read_text()
+        for text in (memory, skill_text):  # updated in place: the anchored schedule and the verified kickoff
+            assert "Sat 03:00 UTC" not in text and f"`{ev['schedule']}`" in text and ev["t0"] in text
+            assert f"First kickoff: observed: the job's fired line at {ev['fired_at']}" in text
+        assert skill_text.count("## Cron") == 1 and memory.count("## Schedule") == 1
+        assert skill_text.index("## Steps") < skill_text.index("## Cron")  # where it was
 
         started = time.monotonic()
         second = subprocess.run(cmd, check=False, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900)
@@ -164,10 +170,13 @@ def test_first_fire_observed_recorded_and_idempotent(cron_daemon, lab, home, tmp
         changed_tasks = [chunk.split("]", 1)[0] for chunk in second.stdout.split("TASK [")[1:]
                          if "\nchanged: " in chunk]
         ours = [t for t in changed_tasks if t.startswith("completion_cron")]
-        assert ours == [], ours  # the role changes nothing the second time (play recap: see the report)
-        print("second run changed tasks:", changed_tasks)
+        assert ours == [], ours  # the role changes nothing the second time
+        recap = [ln for ln in second.stdout.splitlines() if ln.startswith("localhost") and "changed=" in ln]
+        print("second run changed tasks:", changed_tasks, recap)
+        assert recap and "changed=0" in recap[-1], recap
         assert _crontab() == tab
         assert (report / "DECISIONS.md").read_text() == decisions
+        assert memory_note.read_text() == memory and skill.read_text() == skill_text
     finally:
         _module("completion_cron", {"state": "absent", "state_file": str(tmp_path / "ccci-cron.json")})
         assert _crontab() == original
