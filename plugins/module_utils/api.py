@@ -29,6 +29,8 @@ from typing import Any
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import redact_url
 
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import api_call
+
 try:
     import httpx
 except ImportError:  # pragma: no cover - reported by the modules through missing_required_lib
@@ -196,6 +198,7 @@ class ApiClient:
             # Half the deadline at most for one try, so a server that hangs once still gets a retry.
             read = max(0.1, min(left, self.deadline / 2 if retry_any else left))
             timeout = httpx.Timeout(read, connect=max(0.1, min(CONNECT_TIMEOUT, left)))
+            sent = time.monotonic()
             try:
                 self.calls += 1
                 response = self._http.request(method, url, params=params, json=json_body, timeout=timeout)
@@ -213,6 +216,7 @@ class ApiClient:
                 error = ApiError(method, shown, None, _connect_reason(exc))
                 retryable = retry_any
             else:
+                api_call(time.monotonic() - sent)  # the run's own-work account (spans.py)
                 if response.status_code in accept:
                     return response
                 message, body = _error_message(response)

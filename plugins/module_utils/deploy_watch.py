@@ -98,3 +98,28 @@ def summarise(out_path: str) -> dict[str, Any]:
         "samples_changed": len(timeline),
         "errors": errors,
     }
+
+
+
+def deploy_intervals(out_path: str) -> list[tuple[str, float, float]]:
+    """``(stack, first seen, gone)`` per deploy, from the samples; a stack still alive at the last
+    sample ends there."""
+    alive: dict[str, float] = {}
+    spans: list[tuple[str, float, float]] = []
+    last_t = 0.0
+    if os.path.exists(out_path):
+        with open(out_path, encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                if "stacks" not in item:
+                    continue
+                last_t = float(item["t"])
+                for stack in item["stacks"]:
+                    alive.setdefault(stack, last_t)
+                for stack in [s for s in alive if s not in item["stacks"]]:
+                    spans.append((stack, alive.pop(stack), last_t))
+    spans += [(stack, first, last_t) for stack, first in alive.items()]
+    return spans

@@ -139,6 +139,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import (
     parse_result,
 )
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import secret_values
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
 TAIL_LINES = 40
 
@@ -205,7 +206,8 @@ def main() -> None:
 
     t0 = time.monotonic()
     try:
-        rc = agent.run_to_file(args, transcript)
+        with Span("agent", f"the agent: {prompt}"):
+            rc = agent.run_to_file(args, transcript)
     except CliError as exc:
         if isinstance(exc, CliTimeout):
             msg = f"agent skill {prompt} timed out after {p['timeout']}s; transcript: {transcript}"

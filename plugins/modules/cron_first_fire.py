@@ -189,6 +189,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_anchor, cron_entry
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, utc_now, write_state
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
 _ISO = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)?)"
 
@@ -460,18 +461,21 @@ def main() -> None:
     if utc_now() < t0:
         watch.note(f"waiting for T0 {t0.isoformat()} ({(t0 - utc_now()).total_seconds():.0f} s)")
     passed = False
-    while True:
-        passed = watch.look()
-        now = utc_now()
-        if passed:
-            break
-        if now > final_deadline or (now > fire_deadline and watch.r["fired_at"] is None):
-            break
-        if now > fire_deadline and watch.r["launcher_rc"] not in (None, 0):
-            break
-        if time.monotonic() >= budget_end:
-            break
-        time.sleep(min(2.0, max(0.2, budget_end - time.monotonic())))
+    with Span("cron", f"the first fire at T0 {t0.strftime('%H:%M:%S')}", t0=t0.isoformat()) as span:
+        while True:
+            passed = watch.look()
+            now = utc_now()
+            span.state("fired" if watch.r["fired_at"] else ("T0 passed" if now >= t0 else "before T0"))
+            if passed:
+                break
+            if now > final_deadline or (now > fire_deadline and watch.r["fired_at"] is None):
+                break
+            if now > fire_deadline and watch.r["launcher_rc"] not in (None, 0):
+                break
+            if time.monotonic() >= budget_end:
+                break
+            time.sleep(min(2.0, max(0.2, budget_end - time.monotonic())))
+        span.set(fired_at=watch.r["fired_at"])
     now = utc_now()
     done = passed or now > final_deadline or (now > fire_deadline and (
         watch.r["fired_at"] is None or watch.r["launcher_rc"] not in (None, 0)))

@@ -103,11 +103,13 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.abra import Docker
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import CliError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.deploy_watch import (
     final_sample,
+    deploy_intervals,
     sample_forever,
     start_detached,
     stop,
     summarise,
 )
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import append
 
 
 def main() -> None:
@@ -132,7 +134,11 @@ def main() -> None:
                 final_sample(Docker(p["docker_path"], env=p["env"], timeout=10).stacks, p["path"], p["prefixes"])
             except CliError as exc:
                 module.fail_json(msg=str(exc))
-        module.exit_json(changed=stopped, **summarise(p["path"]))
+        summary = summarise(p["path"])
+        for stack, first, last in deploy_intervals(p["path"]):  # the run's timeline (spans.py)
+            append({"ev": "end", "kind": "deploy", "what": f"sandbox {stack}", "start": first, "end": last,
+                    "observed": True})
+        module.exit_json(changed=stopped, **summary)
     stop(pid_path)  # a watch left by a killed run
     try:
         docker = Docker(p["docker_path"], env=p["env"], timeout=10)

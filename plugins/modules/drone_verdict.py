@@ -191,6 +191,13 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import gitea
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.result_surfaces import (
     build_params, read_surfaces, settled,
 )
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
+
+
+def _wait_state(build, info):
+    """What a progress line says of a build: queued behind which build, else its status."""
+    behind = (info.get("queue") or {}).get("behind") or []
+    return f"queued behind build #{behind[0]}" if behind and not build.get("started") else build.get("status")
 
 
 def find_pr_build(drone, ci_repo, repo, number, sha, deadline, interval, clock=None, sleep=None):
@@ -224,7 +231,8 @@ def run(module, gitea, drone, clock=None, sleep=None):
     else:
         if not sha:
             sha = (gitea.get_pr(repo, number).get("head") or {}).get("sha")
-        build = find_pr_build(drone, ci_repo, repo, number, sha, deadline, p["poll_interval"], clock, sleep)
+        with Span("bridge", f"a build for {repo}#{number} at {str(sha)[:10]}"):
+            build = find_pr_build(drone, ci_repo, repo, number, sha, deadline, p["poll_interval"], clock, sleep)
         if build is None:
             findings.append(f"no Drone build on {ci_repo} for {repo}#{number} at {str(sha)[:10]} "
                             f"within {p['timeout']:.0f} s")
@@ -234,9 +242,12 @@ def run(module, gitea, drone, clock=None, sleep=None):
     ended, queue = "not_found", {"seconds": 0.0, "behind": [], "note": ""}
     if build is not None:
         limits = WaitLimits(p["timeout"], p["queue_timeout"], p["stall_timeout"])
-        waiter = build_waiter(drone, ci_repo, build.get("number"), limits=limits,
-                              base_interval=p["poll_interval"], clock=clock, sleep=sleep)
-        build, finished = waiter.wait()
+        with Span("build", f"build #{build.get('number')}", build=build.get("number")) as span:
+            waiter = build_waiter(drone, ci_repo, build.get("number"), limits=limits,
+                                  base_interval=p["poll_interval"], clock=clock, sleep=sleep,
+                                  progress=lambda b, info: info["done"] or span.state(_wait_state(b, info)))
+            build, finished = waiter.wait()
+            span.set(status=(build or {}).get("status"))
         polls, ended, queue = waiter.polls, waiter.ended, waiter.queue
         if waiter.reason:
             findings.append(waiter.reason)
@@ -250,11 +261,12 @@ def run(module, gitea, drone, clock=None, sleep=None):
     agree = False
     if repo and number and sha:
         surface_deadline = clock() + (p["surface_wait"] if finished else 0)
-        while True:
-            surfaces = read_surfaces(gitea, repo, number, sha, build_url=build_url, context=context)
-            if not finished or settled(surfaces, verdict) or clock() >= surface_deadline:
-                break
-            sleep(max(0.0, min(2.0, surface_deadline - clock())))
+        with Span("bridge", f"the result of build #{(build or {}).get('number')} on {repo}#{number}"):
+            while True:
+                surfaces = read_surfaces(gitea, repo, number, sha, build_url=build_url, context=context)
+                if not finished or settled(surfaces, verdict) or clock() >= surface_deadline:
+                    break
+                sleep(max(0.0, min(2.0, surface_deadline - clock())))
         findings.extend(surfaces["findings"])
         agree = bool(surfaces["agree"])
         if finished:

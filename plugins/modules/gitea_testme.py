@@ -160,6 +160,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import (
     gitea_argument_spec, gitea_from_module,
 )
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.result_surfaces import observe_trigger, outcome_of
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
 
 def _build_out(drone, ci_repo, build):
@@ -192,9 +193,11 @@ def run(module, gitea, drone):
     result["comment"] = {"id": comment.get("id"), "html_url": comment.get("html_url"),
                          "created_at": comment.get("created_at"),
                          "user": (comment.get("user") or {}).get("login")}
-    seen = observe_trigger(gitea, drone, repo=repo, number=number, sha=sha, ci_repo=ci_repo, comment=comment,
-                           last_build=last_build, status_ids=status_ids, window=window, interval=interval,
-                           context=context)
+    with Span("bridge", f"the bridge to act on {p['body']!r} on {repo}#{number}",
+              note=f"bridge poll {p['poll_interval']:g} s, window {window:g} s"):
+        seen = observe_trigger(gitea, drone, repo=repo, number=number, sha=sha, ci_repo=ci_repo, comment=comment,
+                               last_build=last_build, status_ids=status_ids, window=window, interval=interval,
+                               context=context)
     status, bridge = seen["status"] or {}, seen["bridge_comment"] or {}
     result.update(
         outcome=outcome_of(seen, member),

@@ -144,6 +144,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import (
     parse_verdict,
 )
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import secret_values
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
 
 class HelperScript(CliRunner):
@@ -184,7 +185,8 @@ def main() -> None:
     started = time.time()
     t0 = time.monotonic()
     try:
-        rc, out, err = helper.run(args, timeout=timeout)
+        with Span("helper", f"testme-on-pr.sh {p['recipe']} #{p['pr']} (POST={int(p['post'])})"):
+            rc, out, err = helper.run(args, timeout=timeout)
     except CliError as exc:
         module.fail_json(msg=str(exc), cmd=cmd, started=started, stdout=exc.out, stderr=exc.err)
     finished = time.time()

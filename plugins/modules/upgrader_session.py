@@ -308,6 +308,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.tmux import (
     Tmux,
     freeze_tree,
 )
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
 
 class Launcher(CliRunner):
@@ -509,7 +510,8 @@ def main() -> None:
             finish(before, before)
 
         if state == "finished":
-            run_finished(module, prober, before, finish)
+            with Span("launcher", f"the {prober.session} session to finish its run") as span:
+                run_finished(module, prober, before, finish, span)
 
         if module.check_mode:
             would = {
@@ -547,7 +549,7 @@ def main() -> None:
         module.fail_json(msg=str(exc))
 
 
-def run_finished(module: AnsibleModule, prober: SessionProbe, before: Probe, finish) -> None:
+def run_finished(module: AnsibleModule, prober: SessionProbe, before: Probe, finish, span: Span) -> None:
     p = module.params
     t0 = time.time()
     deadline = time.monotonic() + p["timeout"]
@@ -575,6 +577,7 @@ def run_finished(module: AnsibleModule, prober: SessionProbe, before: Probe, fin
                    failed=f"session {prober.session} still {current.status} after {p['timeout']}s")
         time.sleep(p["interval"])
         current = prober.probe()
+        span.state(current.status)
 
 
 if __name__ == "__main__":
