@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what `make run` / `make test` need on a fresh machine: system tools (git, tmux, cron)
+# Installs what `make run` / `make test` need on a fresh machine: system tools (git, tmux, cron, chromium)
 # with apt-get when root, then .venv from requirements.txt. Says what to install when it cannot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,8 @@ VENV=${VENV:-.venv}
 need=()
 for tool in git tmux; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
 command -v cron >/dev/null 2>&1 || need+=(cron)
+# headless Chromium renders report.html in the render test (tests/integration/test_progress_and_render.py)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing ${need[*]} with apt-get"
@@ -17,6 +19,7 @@ if [ ${#need[@]} -gt 0 ]; then
     for tool in "${need[@]}"; do
       case $tool in
         cron) echo "bootstrap: note: no cron daemon; the CRON check will report SKIP (install Debian's 'cron' as root to run it)";;
+        chromium) echo "bootstrap: note: no chromium; the report render test will skip (install Debian's 'chromium' as root)";;
         *) echo "bootstrap: '$tool' is missing: install it (e.g. 'sudo apt-get install $tool') and re-run make" >&2; exit 1;;
       esac
     done

@@ -34,9 +34,11 @@ options:
       - section: callback_coopcloud_cc_ci_progress
         key: lines
   interval:
-    description: Seconds of silence after which a heartbeat line is printed for a running task.
+    description:
+      - Seconds of silence after which a heartbeat line is printed for a running task. The waiting
+        modules write their own lines every 7 s, so the heartbeat shows only for tasks that write none.
     type: float
-    default: 8.0
+    default: 9.0
     env:
       - name: CCCI_PROGRESS_INTERVAL
     ini:
@@ -98,7 +100,7 @@ class CallbackModule(CallbackBase):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lines = True
-        self._interval = 8.0
+        self._interval = 9.0
 
     # -- set-up and tear-down --------------------------------------------------------------------
     def set_options(self, task_keys: Any = None, var_options: Any = None, direct: Any = None) -> None:

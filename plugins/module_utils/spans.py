@@ -25,7 +25,11 @@ from typing import Any, Callable
 ENV = "CCCI_PROGRESS_FILE"
 # What a run waits on (components) — everything else is the collection's own work.
 WAIT_KINDS = ("build", "bridge", "agent", "helper", "launcher", "deploy", "cron")
-DEFAULT_INTERVAL = 8.0  # < 10 s: a person sees a line within 10 s of any long wait
+# A wait says nothing in its first QUIET seconds (short waits stay off the screen), then a line at
+# each change of state and at least every INTERVAL seconds: the first by 7-8 s, so a person sees
+# it within 10 s (the callback looks every second; its heartbeat for silent tasks comes later).
+DEFAULT_INTERVAL = 7.0
+QUIET = 4.0
 TICK = 1.0  # how often a span's ticker thread looks
 
 _api = {"calls": 0, "seconds": 0.0, "in_wait": 0.0, "registered": False}
@@ -129,7 +133,7 @@ class Span:
         with _lock:
             changed = text != self._state
             self._state = text
-            if changed and self._entered:
+            if changed and self._entered and self.clock() - self.start >= QUIET:
                 self._emit()
         if not changed:
             self.tick()

@@ -48,9 +48,10 @@ def collect(started: float, finished: float, checks: list[CheckResult], builds: 
                             "started": epoch(b.get("started")), "finished": epoch(b.get("finished")),
                             "recipe": params.get("RECIPE") or (params.get("REPO") or "").split("/")[-1] or None,
                             "pr": params.get("PR")})
-    waits = [{"kind": s.get("kind"), "what": s.get("what"), "start": s.get("start"), "end": s.get("end"),
-              "outcome": s.get("outcome"), "observed": bool(s.get("observed"))}
-             for s in closed_spans(records) if s.get("kind") in WAIT_KINDS and epoch(s.get("start"))]
+    # every attribute a span carries (build, recipe, fired, window, poll…) is kept for make bench
+    waits = [dict({k: v for k, v in s.items() if k not in ("ev", "span")}, observed=bool(s.get("observed")))
+             for s in sorted(closed_spans(records), key=lambda s: s.get("start") or 0)
+             if s.get("kind") in WAIT_KINDS and epoch(s.get("start"))]
     tasks = [{"name": r.get("name"), "check": r.get("check"), "action": r.get("action"), "start": r.get("start"),
               "end": r.get("end"), "status": r.get("status")} for r in records if r.get("ev") == "task"]
     api = {"calls": 0, "seconds": 0.0, "in_wait": 0.0}
@@ -141,7 +142,7 @@ def svg(data: dict[str, Any]) -> str:
             out.append(f'<text x="{LABEL_W - 6}" y="{y + ROW_H - 4}" text-anchor="end">{label}</text>')
             for i, w in enumerate(spans):
                 out.append(bar("wait", f"{kind}-{i}", "", [(w["start"], w["end"], COLOURS.get(kind, "#888"))], row,
-                               f"{kind}: {w['what']} ({w['end'] - w['start']:.1f} s, {w['outcome']})"))
+                               f"{kind}: {w.get('what')} ({w['end'] - w['start']:.1f} s, {w.get('outcome') or 'observed'})"))
             row += 1
     height = TOP + row * ROW_H + 24
     step = _nice_step(span)

@@ -160,6 +160,7 @@ except ImportError:
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_entry
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, utc_now, write_state
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
 FIX = "set it in cc-ci-loops.service (Environment=) or ccci_cron_extra_env and re-provision"
 
@@ -298,17 +299,19 @@ def main() -> None:
     summary = None
     deadline = time.time() + p["timeout"]
     if launcher_rc == 0:
-        while True:
-            st = status_of(p["launcher"], run_env, user)
-            if st != statuses[-1]:
-                statuses.append(st)
-            if not st.endswith("RUNNING"):
-                summary = dry_run_summary(summary_dir, before_summaries, before_transcripts, t_run)
-                if summary:
+        with Span("launcher", "the dry run started from cron's environment") as span:
+            while True:
+                st = status_of(p["launcher"], run_env, user)
+                span.state(st)
+                if st != statuses[-1]:
+                    statuses.append(st)
+                if not st.endswith("RUNNING"):
+                    summary = dry_run_summary(summary_dir, before_summaries, before_transcripts, t_run)
+                    if summary:
+                        break
+                if time.time() > deadline:
                     break
-            if time.time() > deadline:
-                break
-            time.sleep(1)
+                time.sleep(1)
         if summary is None:
             problems.append(f"no dry-run summary (upgrade-all-*.md, or a session transcript with a RESULT line) "
                             f"appeared in {summary_dir} within "

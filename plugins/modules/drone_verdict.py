@@ -231,7 +231,7 @@ def run(module, gitea, drone, clock=None, sleep=None):
     else:
         if not sha:
             sha = (gitea.get_pr(repo, number).get("head") or {}).get("sha")
-        with Span("bridge", f"a build for {repo}#{number} at {str(sha)[:10]}"):
+        with Span("bridge", f"a build for {repo}#{number} at {str(sha)[:10]}", fired=True):
             build = find_pr_build(drone, ci_repo, repo, number, sha, deadline, p["poll_interval"], clock, sleep)
         if build is None:
             findings.append(f"no Drone build on {ci_repo} for {repo}#{number} at {str(sha)[:10]} "
@@ -261,7 +261,7 @@ def run(module, gitea, drone, clock=None, sleep=None):
     agree = False
     if repo and number and sha:
         surface_deadline = clock() + (p["surface_wait"] if finished else 0)
-        with Span("bridge", f"the result of build #{(build or {}).get('number')} on {repo}#{number}"):
+        with Span("bridge", f"the result of build #{(build or {}).get('number')} on {repo}#{number}", result=True):
             while True:
                 surfaces = read_surfaces(gitea, repo, number, sha, build_url=build_url, context=context)
                 if not finished or settled(surfaces, verdict) or clock() >= surface_deadline:

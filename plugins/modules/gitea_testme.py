@@ -194,10 +194,12 @@ def run(module, gitea, drone):
                          "created_at": comment.get("created_at"),
                          "user": (comment.get("user") or {}).get("login")}
     with Span("bridge", f"the bridge to act on {p['body']!r} on {repo}#{number}",
-              note=f"bridge poll {p['poll_interval']:g} s, window {window:g} s"):
+              note=f"bridge poll {p['poll_interval']:g} s, window {window:g} s",
+              poll=p["poll_interval"], window=window) as span:
         seen = observe_trigger(gitea, drone, repo=repo, number=number, sha=sha, ci_repo=ci_repo, comment=comment,
                                last_build=last_build, status_ids=status_ids, window=window, interval=interval,
                                context=context)
+        span.set(fired=seen["build"] is not None)
     status, bridge = seen["status"] or {}, seen["bridge_comment"] or {}
     result.update(
         outcome=outcome_of(seen, member),

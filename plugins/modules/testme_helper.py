@@ -185,7 +185,8 @@ def main() -> None:
     started = time.time()
     t0 = time.monotonic()
     try:
-        with Span("helper", f"testme-on-pr.sh {p['recipe']} #{p['pr']} (POST={int(p['post'])})"):
+        with Span("helper", f"testme-on-pr.sh {p['recipe']} #{p['pr']} (POST={int(p['post'])})",
+                  recipe=p["recipe"], post=p["post"]):
             rc, out, err = helper.run(args, timeout=timeout)
     except CliError as exc:
         module.fail_json(msg=str(exc), cmd=cmd, started=started, stdout=exc.out, stderr=exc.err)

@@ -30,17 +30,18 @@ def lines(path):
 
 def test_a_known_wait_gives_a_line_per_state_change_and_one_per_interval(progress_file):
     """A 45 s build wait, polled every second: pending at 0 s, running from 10 s, interval 8 s →
-    lines at 0 (pending), 8, 10 (running), 18, 26, 34, 42: seven."""
+    silent while quiet (pending at 0 s), then 8, 10 (running), 18, 26, 34, 42: six lines."""
     clock = Clock()
-    with spans.Span("build", "build #12", note="bridge poll 30 s", clock=clock, build=12) as span:
+    with spans.Span("build", "build #12", note="bridge poll 30 s", clock=clock, interval=8, build=12) as span:
         for second in range(46):
             clock.now = 1000.0 + second
             span.state("pending" if second < 10 else "running")
         span.set(status="success")
     got = lines(progress_file)
-    assert [round(r["t"] - 1000) for r in got] == [0, 8, 10, 18, 26, 34, 42]
-    assert got[3]["text"] == "waiting for build #12 (running, 18 s; bridge poll 30 s)"
-    assert span.lines == 7
+    assert [round(r["t"] - 1000) for r in got] == [8, 10, 18, 26, 34, 42]
+    assert got[0]["text"] == "waiting for build #12 (pending, 8 s; bridge poll 30 s)"
+    assert got[2]["text"] == "waiting for build #12 (running, 18 s; bridge poll 30 s)"
+    assert span.lines == 6
     end = [r for r in spans.read(str(progress_file)) if r["ev"] == "end"]
     assert end == [{"ev": "end", "span": span.id, "kind": "build", "what": "build #12", "start": 1000.0,
                     "end": 1045.0, "outcome": "ok", "build": 12, "status": "success"}]
@@ -73,7 +74,9 @@ def test_a_killed_wait_is_closed_at_its_last_line(progress_file):
 
 def test_without_a_progress_file_nothing_is_written(tmp_path, monkeypatch):
     monkeypatch.delenv(spans.ENV, raising=False)
-    with spans.Span("build", "build #1") as span:
+    clock = Clock()
+    with spans.Span("build", "build #1", clock=clock) as span:
+        clock.now += 9
         span.state("running")
     assert span.lines == 1 and list(tmp_path.iterdir()) == []
 
