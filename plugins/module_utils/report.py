@@ -172,6 +172,11 @@ class CheckView:
         return [p for p in self.predicates if not p.ok]
 
 
+def _bare(name: str, check_id: str) -> str:
+    """A predicate's name without its ``<ID>.`` prefix (the section already names the check)."""
+    return name[len(check_id) + 1:] if name.startswith(f"{check_id}.") else name
+
+
 def predicates_of(evidence: dict[str, Any]) -> list[Predicate]:
     """``evidence.predicates`` as the checks record them (``[{name, ok, diagnosis, inputs}]``);
     none when a check does not record them yet."""
@@ -266,8 +271,8 @@ def to_markdown(target: str, started: float, finished: float, checks: list[Check
             out += [f"Claim: {_md_inline(v.claim)}", ""]
         for p in v.failed:
             inputs = f" (inputs: `{_short(p.inputs, 80)}`)" if p.inputs not in (None, {}, []) else ""
-            out.append(f"- ❌ `{p.name}` — {_md_inline(p.diagnosis or 'did not hold')}{inputs}")
-        held = [p.name for p in v.predicates if p.ok]
+            out.append(f"- ❌ `{_bare(p.name, v.id)}` — {_md_inline(p.diagnosis or 'did not hold')}{inputs}")
+        held = [_bare(p.name, v.id) for p in v.predicates if p.ok]
         if held:
             out.append(f"- ✅ held: {', '.join(f'`{n}`' for n in held)}")
         if v.predicates:
@@ -330,10 +335,10 @@ def to_html(target: str, started: float, finished: float, checks: list[CheckResu
         parts.append(f"<p>{lead}</p>")
         if v.claim:
             parts.append(f"<p>Claim: {_h(v.claim)}</p>")
-        items = [f"<li>✗ <code>{_h(p.name)}</code> — {_h(p.diagnosis or 'did not hold')}"
+        items = [f"<li>✗ <code>{_h(_bare(p.name, v.id))}</code> — {_h(p.diagnosis or 'did not hold')}"
                  f"{' (inputs: <code>' + _h(_short(p.inputs, 300)) + '</code>)' if p.inputs not in (None, {}, []) else ''}"
                  f"</li>" for p in v.failed]
-        held = [p.name for p in v.predicates if p.ok]
+        held = [_bare(p.name, v.id) for p in v.predicates if p.ok]
         if held:
             items.append("<li>✓ held: " + ", ".join(f"<code>{_h(n)}</code>" for n in held) + "</li>")
         if items:

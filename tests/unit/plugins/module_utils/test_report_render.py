@@ -90,7 +90,7 @@ def test_each_check_has_its_claim_predicates_and_3_to_8_links(tmp_path):
     assert list(sections) == list(CHECK_IDS)
     for cid, body in sections.items():
         assert "Claim: " in body, cid
-        held = [p["name"] for p in results[cid].evidence["predicates"]]
+        held = [p["name"].split(".", 1)[1] for p in results[cid].evidence["predicates"]]  # shown without "V1."
         assert f"- ✅ held: {', '.join(f'`{n}`' for n in held)}" in body, cid
         links = re.findall(r"\]\((http[^)]+)\)", body.split("Links: ", 1)[-1]) if "Links: " in body else []
         if cid in ("V1", "V2", "V3", "V4", "V5", "V6", "V7", "V8"):
@@ -101,7 +101,7 @@ def test_a_failing_check_leads_with_its_diagnosis_and_the_predicate_that_failed(
     results = full_run()
     v2 = results["V2"]
     preds = [dict(p) for p in v2.evidence["predicates"]]
-    preds[4] = {"name": "pending_read", "ok": False, "inputs": {"verdict": "GREEN", "max_wait": 1},
+    preds[4] = {"name": "V2.pending_read", "ok": False, "inputs": {"verdict": "GREEN", "max_wait": 1},
                 "diagnosis": "the helper said GREEN with MAX_WAIT=1 on a running build"}
     results["V2"] = CheckResult("V2", "FAIL", v2.seconds, dict(v2.evidence, predicates=preds),
                                 "the helper said GREEN with MAX_WAIT=1 on a running build", v2.recorded)
