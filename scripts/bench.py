@@ -68,12 +68,13 @@ REAL_BUILD_DEFAULT_S = 45.0
 REAL_POLL_S = 30.0
 REAL_CRON_OFFSET_S = 3600.0
 PROJECTION_FORMULA = (
-    "own work (as measured) + sum over the counted waits of their real durations: each Drone build waited on "
-    "-> its recipe's real run (custom-html-tiny 45 s, custom-html 61 s, else 45 s); each bridge pickup -> one "
-    "poll P = 30 s (the worst case); each quiet window -> its window x P / lab poll; each wait for the bridge's "
-    "result -> its lab time x P / lab poll; each helper run that waited for a build -> P + the recipe's build "
-    "(else its lab time); each agent or launcher run -> A (the agent's run time, a parameter); cron -> its lab "
-    "wait - the lab offset + 3600 s. An upper bound: the cron pre-check's agent run falls inside the hour on a box.")
+    "own work (as measured) + sum over the counted waits of their real durations: each Drone build "
+    "waited on -> its recipe's real run (custom-html-tiny 45 s, custom-html 61 s, else 45 s); each bridge "
+    "pickup the run waited for -> one poll P = 30 s (the worst case); each quiet window -> its window x P "
+    "/ lab poll; each wait for the bridge's result -> its lab time x P / lab poll; each helper run that "
+    "waited for a build -> P + the recipe's build (else its lab time); each agent or launcher run -> A "
+    "(the agent's run time, a parameter); cron -> its lab wait - the lab offset + 3600 s. An upper bound: "
+    "the cron pre-check's agent run falls inside the hour on a box.")
 
 
 def log(msg: str) -> None:
@@ -326,8 +327,10 @@ def project(timeline: dict[str, Any], own: float, lab_poll: float, lab_cron_offs
             add("bridge results", lab_s * poll_s / lab_poll)
         elif kind == "bridge" and w.get("fired") is False:
             add("bridge quiet windows", float(w.get("window") or lab_s) * poll_s / float(w.get("poll") or lab_poll))
-        elif kind == "bridge":
+        elif kind == "bridge" and lab_s >= 0.1:  # a pickup the run waited for (not a build already there)
             add("bridge pickups", poll_s)
+        elif kind == "bridge":
+            add("bridge pickups (none waited)", lab_s)
         elif kind == "helper":
             add("helper runs", poll_s + build_s(w.get("recipe")) if lab_s > lab_poll + 0.5 else lab_s)
         elif kind in ("agent", "launcher"):
