@@ -144,6 +144,6 @@ def test_a_report_file_that_cannot_be_written_leaves_the_others_and_says_why(tmp
     with pytest.raises(report.ReportNotWritten) as caught:
         report.write_all(str(tmp_path), "lab", 0.0, 1.0, results, [], ("V1",))
     assert str(caught.value).startswith(f"cannot write {tmp_path}/REVIEW-5.md: Is a directory: remove or rename")
-    assert set(caught.value.paths) == {"report.json", "junit.xml"}
+    assert set(caught.value.paths) == {"report.json", "report.html", "junit.xml"}
     assert (tmp_path / "junit.xml").exists() and json.loads((tmp_path / "report.json").read_text())["checks"]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
