@@ -165,3 +165,22 @@ def test_up_down_cycle(tmp_path: Path) -> None:
         assert httpx.get(f"{cfg.gitea_url}/api/v1/repos/{repo}/pulls").json() == []
     finally:
         lab_cli("down", "--state", str(state))
+
+
+def test_the_lab_package_names_every_subpackage_and_its_command() -> None:
+    """lab/pyproject.toml (pip install -e lab/) stays in step with the tree: each package dir is
+    listed, the ccci-lab command is lab.__main__:main, and what the lab imports is a dependency."""
+    import importlib
+    import re
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "lab" / "pyproject.toml").read_text())
+    on_disk = sorted(".".join(("lab",) + p.parent.relative_to(REPO_ROOT / "lab").parts)
+                     for p in (REPO_ROOT / "lab").rglob("__init__.py"))
+    assert sorted(project["tool"]["setuptools"]["packages"]) == on_disk
+    module, func = project["project"]["scripts"]["ccci-lab"].split(":")
+    assert callable(getattr(importlib.import_module(module), func))
+    deps = {re.split(r"[<>=!~ ]", d, maxsplit=1)[0] for d in project["project"]["dependencies"]}
+    imported = {m.group(1) for p in (REPO_ROOT / "lab").rglob("*.py")
+                for m in re.finditer(r"^\s*(?:from|import) ([A-Za-z_]\w*)", p.read_text(), re.M)}
+    assert deps == imported - set(sys.stdlib_module_names) - {"lab", "__future__"}
