@@ -7,6 +7,8 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 LAB_FAULTS ?=
+# LAB_PROFILE=box-like: one Drone runner, Gitea page cap 20, 10 s builds, 5 s bridge poll (lab/profiles.py)
+LAB_PROFILE ?=
 REPORT_DIR ?= out
 EXTRA ?=
 

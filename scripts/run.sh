@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make run: the main job against the lab. LAB_FAULTS=a,b injects lab faults (mutants, docs/MUTANTS.md);
-# LAB_KEEP=1 keeps the lab up afterwards; LAB_STATE (default .lab) is the lab's state dir; EXTRA
-# passes more ansible-playbook arguments. Exit status is the playbook's: non-zero when a check failed.
+# LAB_PROFILE=box-like runs the lab at a box's settings (lab/profiles.py); LAB_KEEP=1 keeps the lab
+# up afterwards; LAB_STATE (default .lab) is the lab's state dir; EXTRA passes more ansible-playbook
+# arguments. Exit status is the playbook's: non-zero when a check failed.
 #
 # Runs never harm each other: one `make run` per lab at a time (a flock on <lab state>/.make-run.lock;
 # a second one is refused before it touches anything), and the safety net below stops only a lab
@@ -10,6 +11,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${VENV:-.venv}/bin/python
 state=$(realpath -m "${LAB_STATE:-.lab}")
+profile=$("$PY" -m lab.profiles "${LAB_PROFILE:-default}") || exit 2
 report_dir=$(realpath -m "${REPORT_DIR:-out}")
 
 # An unknown fault name stops here, before the lab or the report dir is touched: whatever report
@@ -35,12 +37,12 @@ keep=false; [ "${LAB_KEEP:-0}" = 1 ] && keep=true
 started=$(date +%s)
 # shellcheck disable=SC2086
 "${VENV:-.venv}/bin/ansible-playbook" playbooks/verify-phase5.yml \
-  -e "{\"ccci_lab_faults\": $faults, \"ccci_report_dir\": \"$report_dir\", \"ccci_lab_state\": \"$state\", \"ccci_lab_keep\": $keep}" ${EXTRA:-} 9>&-  # the lock is this script's, not the lab's: a kept lab must not hold it
+  -e "$profile" -e "{\"ccci_lab_faults\": $faults, \"ccci_report_dir\": \"$report_dir\", \"ccci_lab_state\": \"$state\", \"ccci_lab_keep\": $keep}" ${EXTRA:-} 9>&-  # the lock is this script's, not the lab's: a kept lab must not hold it
 rc=$?
 # The playbook stops the lab itself (unless kept); this is the safety net for a run that died
 # before its `always`, and it only ever stops the lab this run started.
 if [ "$keep" = false ] && [ $lab_was_up = 0 ]; then
   "$PY" -m lab down --state "$state" >/dev/null 2>&1 9>&- || true
 fi
-echo "make run: $(( $(date +%s) - started )) s, exit $rc; report: $report_dir/REVIEW-5.md"
+echo "make run${LAB_PROFILE:+ (LAB_PROFILE=$LAB_PROFILE)}: $(( $(date +%s) - started )) s, exit $rc; report: $report_dir/REVIEW-5.md"
 exit $rc

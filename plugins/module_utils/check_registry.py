@@ -16,6 +16,7 @@ from types import ModuleType
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v1 as _v1
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a as _v8a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8 as _v8
 
 # When a check runs: with the checks (in order, a failure stops the rest), in the cleanup that
 # always runs, or after every other check passed (the weekly job is installed only then).
@@ -63,7 +64,7 @@ CHECKS: tuple[Check, ...] = (
         "V2", "testme-on-pr.sh reads the verdict correctly", _ROLE + "v2_testme_helper",
         "testme-on-pr.sh posts exactly one !testme with POST=1 and none with POST=0, reads GREEN, RED "
         "and PENDING right, and its BUILD= is the build that very !testme started.",
-        "PR comments, Drone builds for the head, the build page",
+        "PR comments, Drone builds for the head, the BUILD= build through Drone's API (PR, REF, repo)",
     ),
     Check(
         "V3", "/recipe-upgrade (default mode) end-to-end GREEN", _ROLE + "v3_recipe_upgrade",
@@ -100,8 +101,9 @@ CHECKS: tuple[Check, ...] = (
         "V8", "/upgrade-all default run", _ROLE + "v8_upgrade_all",
         "--dry-run lists exactly the upgradable recipes and opens nothing; the live run opens recipe "
         "PRs in default mode one recipe at a time and its summary leads with the PR list.",
-        "registry vs upstream compose, a deploy watcher on the engine, Drone build intervals, cc-ci "
-        "PRs/branches, the summary file",
+        "registry vs upstream compose, a deploy watcher on the engine, PR/comment creation times and "
+        "Drone build times per recipe (the agent's own order), cc-ci PRs/branches, the summary file",
+        claims=_v8,
     ),
     Check(
         "V8a", "the cc-ci-upgrader agent", _ROLE + "v8a_upgrader_agent",

@@ -16,9 +16,9 @@ description:
   - The verdict is V(GREEN) (build C(success)), V(RED) (C(failure), C(error), C(killed),
     C(skipped)), the held state's name - V(BLOCKED) (needs approval; ends the wait at once),
     V(DECLINED), V(WAITING_ON_DEPENDENCIES) (after O(stall_timeout)) - or V(PENDING) when a bound hits
-    first (also a build left C(pending) with no build ahead for O(stall_timeout): no runner takes it).
+    first (also a build left C(pending) with no build ahead for O(stall_timeout), as no runner takes it).
     RV(wait_ended) and RV(findings) say which, in a sentence naming the state.
-  - Drone's record of the build is also checked against itself (RV(lies)): success with a failed
+  - Drone's record of the build is also checked against itself (RV(lies)), namely success with a failed
     step, finished before started, ended with a step still running.
   - Then reads both result surfaces on the PR (the C(cc-ci/testme) commit status and the bridge's
     result comment), giving them up to O(surface_wait) seconds to show the final result, and says

@@ -60,7 +60,7 @@ def playbook(lab_dir, tmp_path_factory):
     """Run a playbook of the collection against the session's lab; the lab stays up between runs."""
 
     def run(name: str = "verify-phase5.yml", *, faults: list[str] | None = None, only: list[str] | None = None,
-            extra: dict | None = None, check: bool = False, isolated: bool = False) -> Run:
+            extra: dict | None = None, check: bool = False, isolated: bool = False, timeout: float = 900) -> Run:
         """``isolated``: a lab of its own, stopped afterwards (for a fault that leaves the lab changed)."""
         report_dir = Path((extra or {}).get("ccci_report_dir") or tmp_path_factory.mktemp("out"))
         state = tmp_path_factory.mktemp("lab-isolated") if isolated else lab_dir
@@ -75,7 +75,7 @@ def playbook(lab_dir, tmp_path_factory):
         env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
                    PATH=f"{BIN}:{os.environ.get('PATH', '')}")
         started = time.monotonic()
-        proc = subprocess.run(cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
         return Run(proc.returncode, proc.stdout + proc.stderr, report_dir, time.monotonic() - started)
 
     return run
