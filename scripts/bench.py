@@ -19,7 +19,11 @@ itself failed (the JSON then says which, under ``errors``), 2 on bad arguments.
    ``real_box_projection_formula``). ``--from-report DIR`` computes these from an existing run.
 2. Re-runs, on the same lab kept up: ``install-cron.yml`` once, then timed again (idempotent);
    ``verify-phase5.yml`` with ``ccci_only: [V1]``. Then that lab is stopped.
-3. Verdict detection latency, on a second lab with longer builds: scratch PRs on
+4. Box-like: one full ``verify-phase5.yml`` on a fresh lab at a box's settings (LAB_PROFILE=box-like,
+   lab/profiles.py: one Drone runner, Gitea page cap 20, builds of 10 s, a 5 s bridge poll), its wall
+   time and verdicts next to the default run's.
+3. Verdict detection latency, on a second lab with longer builds (one Drone runner per lane, so
+   builds do not queue behind each other: the figure is detection, not queueing): scratch PRs on
    recipe-maintainers/custom-html-tiny (closed at the end, never merged), a fresh commit and a
    ``!testme`` per wait, and for each build, concurrently: the collection's waiter
    (``module_utils.drone.wait_for_build``), a plain 5 s poller of the Gitea combined status (the real
@@ -51,10 +55,12 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = Path(sys.executable)
 BIN = PY.parent
 sys.path.insert(0, str(ROOT / ".collections"))
+sys.path.insert(0, str(ROOT))  # the lab's profiles (lab/profiles.py)
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.drone import DroneClient, wait_for_build  # noqa: E402
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import GiteaClient, parse_time  # noqa: E402
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import merged_seconds  # noqa: E402
+from lab.profiles import extra_vars  # noqa: E402
 
 RECIPE = "custom-html-tiny"
 CONTEXT = "cc-ci/testme"
@@ -102,9 +108,9 @@ def rnd(x: float | None, n: int = 2) -> float | None:
 
 # -- the lab and playbooks ------------------------------------------------------------------------
 
-def lab_up(state: Path, build_seconds: float, poll_interval: float) -> dict[str, Any]:
+def lab_up(state: Path, build_seconds: float, poll_interval: float, runners: int = 1) -> dict[str, Any]:
     proc = subprocess.run([str(PY), "-m", "lab", "up", "--state", str(state), "--fresh", "--build-seconds",
-                           str(build_seconds), "--poll-interval", str(poll_interval)],
+                           str(build_seconds), "--poll-interval", str(poll_interval), "--runners", str(runners)],
                           check=False, cwd=ROOT, capture_output=True, text=True, timeout=180)
     if proc.returncode != 0:
         raise RuntimeError(f"lab up --state {state}: exit {proc.returncode}: {proc.stderr.strip()[-500:]}")
@@ -363,6 +369,23 @@ def from_report(report_dir: Path, args: argparse.Namespace, wall: float | None =
     return own
 
 
+# -- 4. box-like ------------------------------------------------------------------------------------
+
+def measure_box_like(args: argparse.Namespace, work: Path, state: Path) -> dict[str, Any]:
+    """One full run at a box's settings (LAB_PROFILE=box-like) on a fresh lab of its own."""
+    report = work / "report-box-like"
+    evars = {"ccci_lab_state": str(state), "ccci_lab_keep": False, "ccci_lab_fresh": True,
+             "ccci_report_dir": str(report), "ccci_cron_lab_offset": args.cron_offset, **extra_vars("box-like")}
+    log(f"box-like: verify-phase5.yml on a fresh lab ({state}) with {extra_vars('box-like')}")
+    rc, wall, dummy = playbook("verify-phase5.yml", evars, args.run_timeout * 2, work / "run-box-like.log")
+    log(f"box-like: run exit {rc} in {wall:.1f} s (log {work / 'run-box-like.log'})")
+    checks = {}
+    if (report / "report.json").exists():
+        checks = {c["id"]: c.get("verdict") for c in json.loads((report / "report.json").read_text()).get("checks", [])}
+    return {"box_like_wall_seconds": rnd(wall), "box_like_run_exit": rc, "box_like_verdicts": checks,
+            "box_like_settings": extra_vars("box-like")}
+
+
 # -- 2. re-runs -------------------------------------------------------------------------------------
 
 def measure_reruns(args: argparse.Namespace, work: Path, state: Path) -> dict[str, Any]:
@@ -548,7 +571,7 @@ def one_wait(lab: dict[str, Any], lane: Lane, drone_ro: DroneClient, args: argpa
 def measure_latency(args: argparse.Namespace, work: Path, state: Path) -> dict[str, Any]:
     log(f"latency: lab ({state}), build {args.latency_build_seconds} s, poll {args.latency_poll_interval} s, "
         f"{args.waits} waits over {args.lanes} concurrent PRs")
-    lab = lab_up(state, args.latency_build_seconds, args.latency_poll_interval)
+    lab = lab_up(state, args.latency_build_seconds, args.latency_poll_interval, runners=args.lanes)
     for key in ("gitea_url", "drone_url"):
         if not re.match(r"^http://127\.0\.0\.1:\d+", lab[key]):
             raise RuntimeError(f"lab {key} {lab[key]} is not on 127.0.0.1")
@@ -682,6 +705,12 @@ def table(res: dict[str, Any]) -> str:
         v = res.get(key)
         note = f" ({res['rerun_cron_note']})" if key == "rerun_cron_s" and res.get("rerun_cron_note") else ""
         rows.append((label, f"{f(v)}{note}", f"< {GOAL_RERUN_S:.0f} s", met(None if v is None else v < GOAL_RERUN_S)))
+    box, wall = res.get("box_like_wall_seconds"), res.get("wall_seconds")
+    if box is not None:
+        bad = sorted(k for k, v in (res.get("box_like_verdicts") or {}).items() if v not in ("PASS", "SKIP"))
+        rows.append(("box-like run (LAB_PROFILE=box-like)", f"{f(box)} (default run {f(wall)}, exit "
+                     f"{res.get('box_like_run_exit')}{', not passing: ' + ', '.join(bad) if bad else ''})",
+                     "every check passes", met(not bad and res.get("box_like_run_exit") == 0)))
     w = [max(len(r[i]) for r in rows + [("figure", "measured", "goal", "")]) for i in range(3)]
     lines = [f"{'figure':<{w[0]}}  {'measured':<{w[1]}}  {'goal':<{w[2]}}  result",
              f"{'-' * w[0]}  {'-' * w[1]}  {'-' * w[2]}  ------"]
@@ -709,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--latency-build-seconds", type=float, default=45.0)
     ap.add_argument("--latency-poll-interval", type=float, default=1.0)
     ap.add_argument("--no-helper", dest="helper", action="store_false", help="leave out testme-on-pr.sh")
-    ap.add_argument("--only", default="overhead,reruns,latency", help="comma list of parts to measure")
+    ap.add_argument("--only", default="overhead,reruns,latency,box-like", help="comma list of parts to measure")
     ap.add_argument("--keep-work", action="store_true", help="keep the /tmp work dir (logs, reports)")
     ap.add_argument("--agent-seconds", type=float, default=600.0,
                     help="the real agent's run time per skill run, for the real-box projection")
@@ -722,18 +751,18 @@ def main(argv: list[str] | None = None) -> int:
         print(table(res))
         return 0
     parts = {p.strip() for p in args.only.split(",") if p.strip()}
-    if not parts <= {"overhead", "reruns", "latency"} or args.waits < 1 or args.lanes < 1:
-        ap.error("--only takes overhead,reruns,latency; --waits and --lanes must be >= 1")
+    if not parts <= {"overhead", "reruns", "latency", "box-like"} or args.waits < 1 or args.lanes < 1:
+        ap.error("--only takes overhead,reruns,latency,box-like; --waits and --lanes must be >= 1")
     if "reruns" in parts and "overhead" not in parts:
         ap.error("reruns need the overhead run's lab (add overhead to --only)")
 
     work = Path(tempfile.mkdtemp(prefix="ccci-bench-", dir="/tmp"))
-    run_lab, lat_lab = work / "lab-run", work / "lab-latency"
+    run_lab, lat_lab, box_lab = work / "lab-run", work / "lab-latency", work / "lab-box-like"
     res: dict[str, Any] = {k: None for k in ("own_work_seconds", "own_work_top", "real_box_projection_seconds",
                                              "overhead_seconds", "overhead_ratio", "wall_seconds", "waited_seconds",
                                              "latency_p50_s", "latency_p95_s", "latency_max_s", "requests_per_min",
                                              "baseline_latency_p50_s", "baseline_requests_per_min",
-                                             "rerun_cron_s", "rerun_check_s")}
+                                             "rerun_cron_s", "rerun_check_s", "box_like_wall_seconds")}
     res.update(measured_at=datetime.now(timezone.utc).isoformat(timespec="seconds"), work_dir=str(work),
                settings={k: v for k, v in vars(args).items() if k != "out"})
     errors: list[str] = []
@@ -760,9 +789,16 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"latency: {type(exc).__name__}: {exc}")
                 traceback.print_exc()
+        if "box-like" in parts:
+            try:
+                res.update(measure_box_like(args, work, box_lab))
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"box-like: {type(exc).__name__}: {exc}")
+                traceback.print_exc()
     finally:
         lab_down(run_lab)
         lab_down(lat_lab)
+        lab_down(box_lab)
     if res.get("rerun_check_exit") not in (None, 0):
         errors.append(f"reruns: the V1 re-run exited {res['rerun_check_exit']}")
     res["goals"] = {

@@ -446,3 +446,53 @@ def test_fault_teardown_leaves_volume(tmp_path: Path, box: FakeBox, heads: dict[
     engine = Engine(Path(cfg.abra_dir))
     assert [v["name"] for v in engine.objects("volumes")] == [f"custom-html-{build['number']}_lab_local_content"]
     assert engine.objects("stacks") == engine.objects("secrets") == [] and engine.apps() == {}
+
+
+def _one_build(tmp_path: Path, box: FakeBox, fault: str, ref: str, **extra: str) -> tuple[DroneService, dict[str, Any]]:
+    cfg = make_cfg(tmp_path, box, build_seconds=0.2, faults=[fault])
+    svc = DroneService(cfg)
+    cfg.drone_url = svc.start() or ""
+    return svc, wait(svc, trigger(svc, **recipe_params(ref, **extra))["number"])
+
+
+def test_mutant_success_despite_failed_step(tmp_path: Path, box: FakeBox, heads: dict[str, str]) -> None:
+    svc, build = _one_build(tmp_path, box, "drone-success-despite-failed-step", heads["bad"])
+    svc.stop()
+    assert build["status"] == "success" and steps(build)["deploy"] == "failure"
+
+
+def test_mutant_finished_before_started(tmp_path: Path, box: FakeBox, heads: dict[str, str]) -> None:
+    svc, build = _one_build(tmp_path, box, "drone-finished-before-started", heads["main"])
+    svc.stop()
+    assert build["status"] == "success" and 0 < build["finished"] < build["started"]
+
+
+def test_mutant_harness_ignores_ref(tmp_path: Path, box: FakeBox, heads: dict[str, str]) -> None:
+    svc, build = _one_build(tmp_path, box, "harness-ignores-ref", heads["bad"])
+    try:
+        assert build["status"] == "success"  # the bad head was never deployed: main was
+        assert f"HEAD is now at {box.branches['recipe-maintainers/custom-html']['main']}" in log_of(svc, build, "clone")
+    finally:
+        svc.stop()
+
+
+def test_mutant_harness_skips_teardown(tmp_path: Path, box: FakeBox, heads: dict[str, str]) -> None:
+    svc, build = _one_build(tmp_path, box, "harness-skips-teardown", heads["main"])
+    svc.stop()
+    assert build["status"] == "success" and steps(build)["teardown"] == "success"
+    assert Engine(Path(svc.cfg.abra_dir)).objects("stacks") != []
+
+
+def test_mutant_answers_stale_build(tmp_path: Path, box: FakeBox, heads: dict[str, str]) -> None:
+    cfg = make_cfg(tmp_path, box, build_seconds=0.2, faults=["drone-answers-stale-build"])
+    svc = DroneService(cfg)
+    cfg.drone_url = svc.start() or ""
+    try:
+        first = trigger(svc, **recipe_params(heads["main"]))
+        wait(svc, first["number"])
+        second = trigger(svc, **recipe_params(heads["bad"], PR="2"))
+        assert second["number"] == first["number"] and second["params"]["REF"] == heads["main"]
+        real = wait(svc, first["number"] + 1)  # the new build exists and runs; Drone named the old one
+        assert real["params"]["REF"] == heads["bad"]
+    finally:
+        svc.stop()
