@@ -74,3 +74,12 @@ def test_a_run_killed_in_v3_is_cleaned_up_by_the_next(playbook, lab_dir, tmp_pat
     assert rerun.rc == 0, rerun.stdout[-3000:]
     assert rerun.check("V9")["verdict"] == "PASS"
     assert open_prs_by_bot(lab) == []
+
+
+def test_parallel_upgrade_all_is_caught_with_two_runners_too(playbook) -> None:
+    """With one runner (the catalogue's run) builds never overlap and V8 judges the agent's own order;
+    with two they overlap as well: either way /upgrade-all running recipes at once is caught."""
+    run = playbook(faults=["upgradeall-parallel"], only=["V8"], extra={"ccci_lab_runners": 2}, isolated=True)
+    v8 = run.check("V8")
+    assert run.rc != 0 and v8["verdict"] == "FAIL", v8
+    assert "ran in parallel" in v8["diagnosis"] and "first action" in v8["diagnosis"], v8["diagnosis"]
