@@ -767,34 +767,28 @@ def main(argv: list[str] | None = None) -> int:
                settings={k: v for k, v in vars(args).items() if k != "out"})
     errors: list[str] = []
     log(f"work dir {work}")
+
+    def attempt(name: str, measure, *a) -> dict[str, Any] | None:
+        """One part's figures; a part that fails is an error under its name, the others still run."""
+        try:
+            return measure(*a)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+            traceback.print_exc()
+            return None
+
     try:
         if "overhead" in parts:
-            try:
-                res.update(measure_overhead(args, work, run_lab))
-            except Exception as exc:  # noqa: BLE001
-                errors.append(f"overhead: {type(exc).__name__}: {exc}")
-                traceback.print_exc()
+            res.update(attempt("overhead", measure_overhead, args, work, run_lab) or {})
             if "reruns" in parts and not errors:
-                try:
-                    res.update(measure_reruns(args, work, run_lab))
-                except Exception as exc:  # noqa: BLE001
-                    errors.append(f"reruns: {type(exc).__name__}: {exc}")
-                    traceback.print_exc()
+                res.update(attempt("reruns", measure_reruns, args, work, run_lab) or {})
             lab_down(run_lab)
         if "latency" in parts:
-            try:
-                lat = measure_latency(args, work, lat_lab)
-                errors += [f"latency: {e}" for e in lat.pop("latency_errors")]
-                res.update(lat)
-            except Exception as exc:  # noqa: BLE001
-                errors.append(f"latency: {type(exc).__name__}: {exc}")
-                traceback.print_exc()
+            lat = attempt("latency", measure_latency, args, work, lat_lab) or {"latency_errors": []}
+            errors += [f"latency: {e}" for e in lat.pop("latency_errors")]
+            res.update(lat)
         if "box-like" in parts:
-            try:
-                res.update(measure_box_like(args, work, box_lab))
-            except Exception as exc:  # noqa: BLE001
-                errors.append(f"box-like: {type(exc).__name__}: {exc}")
-                traceback.print_exc()
+            res.update(attempt("box-like", measure_box_like, args, work, box_lab) or {})
     finally:
         lab_down(run_lab)
         lab_down(lat_lab)

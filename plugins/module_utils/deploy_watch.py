@@ -73,7 +73,8 @@ def stop(pid_path: str) -> bool:
     return True
 
 
-def summarise(out_path: str) -> dict[str, Any]:
+def read_samples(out_path: str) -> tuple[list[dict[str, Any]], int]:
+    """``(samples with stacks, sampler errors)`` from the samples file, oldest first."""
     timeline: list[dict[str, Any]] = []
     errors = 0
     if os.path.exists(out_path):
@@ -83,10 +84,15 @@ def summarise(out_path: str) -> dict[str, Any]:
                     item = json.loads(line)
                 except ValueError:
                     continue
-                if "error" in item:
-                    errors += 1
-                else:
+                if "stacks" in item:
                     timeline.append(item)
+                elif "error" in item:
+                    errors += 1
+    return timeline, errors
+
+
+def summarise(out_path: str) -> dict[str, Any]:
+    timeline, errors = read_samples(out_path)
     together = [item for item in timeline if len(item["stacks"]) > 1]
     seen = sorted({s for item in timeline for s in item["stacks"]})
     return {
@@ -100,26 +106,17 @@ def summarise(out_path: str) -> dict[str, Any]:
     }
 
 
-
 def deploy_intervals(out_path: str) -> list[tuple[str, float, float]]:
     """``(stack, first seen, gone)`` per deploy, from the samples; a stack still alive at the last
     sample ends there."""
     alive: dict[str, float] = {}
     spans: list[tuple[str, float, float]] = []
     last_t = 0.0
-    if os.path.exists(out_path):
-        with open(out_path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    item = json.loads(line)
-                except ValueError:
-                    continue
-                if "stacks" not in item:
-                    continue
-                last_t = float(item["t"])
-                for stack in item["stacks"]:
-                    alive.setdefault(stack, last_t)
-                for stack in [s for s in alive if s not in item["stacks"]]:
-                    spans.append((stack, alive.pop(stack), last_t))
+    for item in read_samples(out_path)[0]:
+        last_t = float(item["t"])
+        for stack in item["stacks"]:
+            alive.setdefault(stack, last_t)
+        for stack in [s for s in alive if s not in item["stacks"]]:
+            spans.append((stack, alive.pop(stack), last_t))
     spans += [(stack, first, last_t) for stack, first in alive.items()]
     return spans
