@@ -26,7 +26,6 @@ new history). ``TMUX_TMPDIR`` is honoured (the lab uses a private one).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import signal
@@ -532,7 +531,7 @@ class SessionProbe:
         """Which of these ``pid@start`` processes still live (anywhere, in this session or not)."""
         out = []
         for key in keys:
-            pid, _, start = str(key).partition("@")
+            pid, dummy, start = str(key).partition("@")
             proc = read_proc(int(pid), self.proc_root) if pid.isdigit() else None
             if proc and proc.alive and str(proc.start) == start:
                 out.append(key)

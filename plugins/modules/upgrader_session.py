@@ -47,7 +47,7 @@ options:
       - V(finished) waits until the session is C(IDLE) and captures the summary; it fails when the
         session is C(ABSENT) (it did not stay after its run) or C(WEDGED) meanwhile, or on O(timeout).
       - V(wedged) seeds a wedged session through the launcher itself, so the launcher sees it as its
-        own: C(<launcher> fresh) (give C(UPGRADER_ARGS=--dry-run) in O(env) so it opens nothing),
+        own. It runs C(<launcher> fresh) (give C(UPGRADER_ARGS=--dry-run) in O(env) so it opens nothing),
         then as soon as the agent process appears its process tree is stopped with SIGSTOP (alive,
         silent, no CPU, nothing in flight), and the module waits until the wedge rule holds. An agent
         that ended before it could be stopped is seeded again, up to O(seed_attempts) times.
@@ -223,7 +223,9 @@ pane_pid:
   type: int
   returned: when the session exists
 previous:
-  description: C(status), C(session_id), C(session_created), C(pane_id), C(pane_pid), C(pane_start) and C(agents) (pid, start, key, state, argv) before the action.
+  description:
+    - C(status), C(session_id), C(session_created), C(pane_id), C(pane_pid), C(pane_start) and C(agents)
+      (pid, start, key, state, argv) before the action.
   type: dict
   returned: always
 current:
@@ -295,7 +297,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import CliError, CliRunner
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import CliError, CliRunner, last_line
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import secret_values
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.tmux import (
     ABSENT,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import Predicate, dig
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import Predicate
 
 LAUNCHER = "the launcher"
 
