@@ -8,13 +8,13 @@ type: aggregate
 short_description: Say what a long wait is waiting for, and record the run's task spans
 version_added: 0.2.0
 description:
-  - A module cannot talk to a callback while it runs, so the waiting modules of this collection
+  - "A module cannot talk to a callback while it runs, so the waiting modules of this collection
     append progress lines to the run's progress file (JSON lines, see C(module_utils/spans.py)) and
     this callback tails that file from a thread while a task runs, printing each line as
-    C(V4 ▸ waiting for build #12 (running, 40 s; bridge poll 30 s)).
+    C(V4 ▸ waiting for build #12) followed by its state and seconds, for example C(running, 40 s)."
   - A task that writes no progress line (a host module on a remote box, whose file stays on the box)
-    still gets a heartbeat line, C(V8a ▸ still on <task> (24 s)), after every O(interval) seconds of
-    silence, so every wait longer than 10 seconds is visible within 10 seconds.
+    still gets a heartbeat line, C(V8a ▸ still on <task>) with its seconds, after every O(interval)
+    seconds of silence, so every wait longer than 10 seconds is visible within 10 seconds.
   - It names the progress file and hands it to the module processes it starts on the controller
     through the environment variable E(CCCI_PROGRESS_FILE); it writes one C(task) record per task
     there (name, check, start, end), from which M(coopcloud.cc_ci.review_report) draws the timeline
@@ -205,8 +205,13 @@ class CallbackModule(CallbackBase):
                     record = json.loads(raw)
                 except ValueError:
                     continue
-                if isinstance(record, dict) and record.get("ev") == "progress" and record.get("text"):
+                if not isinstance(record, dict):
+                    continue
+                if record.get("ev") == "progress" and record.get("text"):
                     self._say(str(record["text"]), task or self._task)
+                elif record.get("ev") == "begin" and (task or self._task) is not None:
+                    # the task's module began a wait: its own lines follow, no heartbeat before them
+                    (task or self._task)["said"] = time.time()
 
     def _tail_loop(self) -> None:
         while not self._stop.wait(TICK):

@@ -96,7 +96,7 @@ def svg(data: dict[str, Any]) -> str:
     def x(t: float) -> float:
         return round(LABEL_W + (t - t_min) / span * PLOT_W, 1)
 
-    def bar(kind: str, ident: Any, label: str, pieces: list[tuple[float, float, str]], row: int, tip: str) -> str:
+    def draw_bar(kind: str, ident: Any, label: str, pieces: list[tuple[float, float, str]], row: int, tip: str) -> str:
         y = TOP + row * ROW_H
         rects = "".join(
             f'<rect x="{x(a)}" y="{y + (ROW_H - BAR_H) / 2}" width="{max(1.5, x(b) - x(a)):.1f}" height="{BAR_H}" '
@@ -115,7 +115,7 @@ def svg(data: dict[str, Any]) -> str:
     if data["checks"]:
         section("Checks")
         for c in data["checks"]:
-            out.append(bar("check", c["id"], c["id"], [(c["start"], c["end"], COLOURS.get(c["verdict"], "#888"))], row,
+            out.append(draw_bar("check", c["id"], c["id"], [(c["start"], c["end"], COLOURS.get(c["verdict"], "#888"))], row,
                            f"{c['id']} {c['verdict']} {c['end'] - c['start']:.1f} s"))
             row += 1
     if data["builds"]:
@@ -129,7 +129,7 @@ def svg(data: dict[str, Any]) -> str:
             what = " ".join(str(p) for p in (b["recipe"], f"PR {b['pr']}" if b["pr"] else None) if p)
             queued = (b["started"] or end) - b["created"] if b["created"] else 0
             ran = end - b["started"] if b["started"] else 0
-            out.append(bar("build", b["number"], f"#{b['number']} {what}", pieces, row,
+            out.append(draw_bar("build", b["number"], f"#{b['number']} {what}", pieces, row,
                            f"build #{b['number']} {what}: {status}, queued {queued:.0f} s, ran {ran:.0f} s"))
             row += 1
     kinds = [k for k in WAIT_ORDER if any(w["kind"] == k for w in data["waits"])]
@@ -141,7 +141,7 @@ def svg(data: dict[str, Any]) -> str:
             label = {"deploy": "sandbox deploys", "cron": "cron", "bridge": "bridge"}.get(kind, kind)
             out.append(f'<text x="{LABEL_W - 6}" y="{y + ROW_H - 4}" text-anchor="end">{label}</text>')
             for i, w in enumerate(spans):
-                out.append(bar("wait", f"{kind}-{i}", "", [(w["start"], w["end"], COLOURS.get(kind, "#888"))], row,
+                out.append(draw_bar("wait", f"{kind}-{i}", "", [(w["start"], w["end"], COLOURS.get(kind, "#888"))], row,
                                f"{kind}: {w.get('what')} ({w['end'] - w['start']:.1f} s, {w.get('outcome') or 'observed'})"))
             row += 1
     height = TOP + row * ROW_H + 24

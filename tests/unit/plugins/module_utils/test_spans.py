@@ -100,3 +100,13 @@ def test_records_are_one_json_object_per_line(progress_file):
     spans.append({"ev": "task", "name": "ü ▸"})
     raw = progress_file.read_text(encoding="utf-8").splitlines()
     assert [json.loads(r)["name"] for r in raw] == ["V1 | x", "ü ▸"]
+
+
+def test_the_deploy_watchers_samples_become_one_span_per_deploy(tmp_path):
+    from ansible_collections.coopcloud.cc_ci.plugins.module_utils.deploy_watch import deploy_intervals
+
+    samples = tmp_path / "watch.jsonl"
+    samples.write_text("\n".join(json.dumps(x) for x in (
+        {"t": 1, "stacks": ["a"]}, {"t": 2, "stacks": ["a", "b"]}, {"error": "docker failed"},
+        {"t": 3, "stacks": ["b"]}, {"t": 5, "stacks": []}, {"t": 6, "stacks": ["a"]})) + "\n")
+    assert deploy_intervals(str(samples)) == [("a", 1.0, 3.0), ("b", 2.0, 5.0), ("a", 6.0, 6.0)]
