@@ -176,6 +176,7 @@ class Located:
     regions: list[tuple[int, int]] = field(default_factory=list)
     comment: str | None = None  # the marker comment of the (first) job line
     notes: list[str] = field(default_factory=list)
+    foreign_blocks: int = 0  # blocks whose job line names another cc-ci root (left alone)
 
     @property
     def found(self) -> bool:
@@ -205,19 +206,25 @@ def _is_end(line: str, marker_id: str) -> bool:
     return line.strip() == end_line(marker_id)
 
 
-def locate(lines: list[str], marker_id: str = MARKER_ID) -> Located:
+def locate(lines: list[str], marker_id: str = MARKER_ID, owner: str | None = None) -> Located:
     """Find the entry: its job lines (comment starting with the marker id) and its marker blocks.
 
     Damaged markers are repaired, each with a note: a BEGIN without END ends at its job line (or is
     the BEGIN line alone when no job line follows); an END with no BEGIN before it is a stray line; a
     second block is part of the entry too. A job line outside any block (hand-edited) is the entry's
     only line there: the variable lines above it are the user's.
+
+    With *owner* (this box's cc-ci root, as the job line names it), a job line that does not contain it
+    is another root's entry: it and its block are left alone, as lines outside the entry.
     """
     found = Located()
-    jobs = []
+    jobs, foreign = [], []
     for i, line in enumerate(lines):
         comment = _job_comment(line, marker_id)
         if comment is not None and (comment == marker_id or comment.startswith(marker_id + " ")):
+            if owner is not None and owner not in line:
+                foreign.append(i)
+                continue
             jobs.append(i)
             found.comment = found.comment or comment
     found.job_indexes = jobs
@@ -227,11 +234,15 @@ def locate(lines: list[str], marker_id: str = MARKER_ID) -> Located:
         if _is_begin(line, marker_id):
             nxt = next((j for j in range(i + 1, len(lines))
                         if _is_begin(lines[j], marker_id) or _is_end(lines[j], marker_id)), None)
+            limit = nxt if nxt is not None else len(lines)
+            if any(i < j < limit for j in foreign) and not any(i < j < limit for j in jobs):
+                found.foreign_blocks += 1  # another root's block: not ours to touch
+                i = nxt + 1 if nxt is not None and _is_end(lines[nxt], marker_id) else limit
+                continue
             if nxt is not None and _is_end(lines[nxt], marker_id):
                 found.regions.append((i, nxt))
                 i = nxt + 1
                 continue
-            limit = nxt if nxt is not None else len(lines)
             job = next((j for j in jobs if i < j < limit), None)
             if job is not None:
                 found.regions.append((i, job))
@@ -263,7 +274,7 @@ def locate(lines: list[str], marker_id: str = MARKER_ID) -> Located:
     return found
 
 
-def splice(text: str, new_block: list[str] | None, marker_id: str = MARKER_ID) -> str:
+def splice(text: str, new_block: list[str] | None, marker_id: str = MARKER_ID, owner: str | None = None) -> str:
     """*text* with the entry replaced by *new_block* (None removes it); other lines byte-identical.
 
     The block goes where the first old block (or the first job line) was, else at the end. A job line
@@ -275,7 +286,7 @@ def splice(text: str, new_block: list[str] | None, marker_id: str = MARKER_ID) -
         lines = lines[:-1]
     if lines == [""]:
         lines = []
-    loc = locate(lines, marker_id)
+    loc = locate(lines, marker_id, owner)
     drop: set[int] = set(loc.job_indexes)
     for first, last in loc.regions:
         drop.update(range(first, last + 1))
@@ -304,11 +315,11 @@ def cron_base_env(user: str) -> dict[str, str]:
     return {"SHELL": "/bin/sh", "PATH": CRON_DEFAULT_PATH, "HOME": pw.pw_dir, "LOGNAME": user, "USER": user}
 
 
-def effective_env(text: str, user: str, marker_id: str = MARKER_ID) -> tuple[dict[str, str], str]:
+def effective_env(text: str, user: str, marker_id: str = MARKER_ID, owner: str | None = None) -> tuple[dict[str, str], str]:
     """(environment, command) cron uses for our job: the base env plus every variable line above it."""
     env = cron_base_env(user)
     lines = text.split("\n")
-    loc = locate(lines, marker_id)
+    loc = locate(lines, marker_id, owner)
     if not loc.job_indexes:
         raise CrontabError(f"no {marker_id} entry in the crontab")
     index = loc.job_indexes[0]

@@ -231,7 +231,6 @@ notes:
 import hashlib
 import os
 import pwd
-import shlex
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -253,12 +252,6 @@ def redact_text(text: str, env: dict, secrets: set[str]) -> str:
         var = cron_entry.parse_var_line(line)
         out.append(f"{var[0]}={MASK}" if var and var[0] in secrets else line)
     return redaction.redact_text("\n".join(out), (env.get(name, "") for name in secrets))
-
-
-def names_root(line: str, launcher: str, root: str) -> bool:
-    """Whether a job line is this box's: it runs this root's launcher (shell-quoted as written)."""
-    return shlex.quote(launcher) in line or shlex.quote(root.rstrip("/") + "/") in line \
-        or f" {root.rstrip('/')}/" in line
 
 
 def job_env(unit: systemd_unit.UnitEnv, exclude: list[str], extra: dict) -> dict[str, str]:
@@ -322,11 +315,13 @@ def main() -> None:
     except cron_entry.CrontabError as exc:
         module.fail_json(msg=str(exc), crontab=io.where, user=user)
     lines = before.split("\n")
-    located = cron_entry.locate(lines, marker_id)
+    root = (p["root"] or (os.path.dirname(os.path.dirname(p["launcher"])) if p["launcher"] else "")).rstrip("/")
+    owner = f"{root}/" if root else None  # an entry is this box's only when its job line names this root
+    located = cron_entry.locate(lines, marker_id, owner)
     state = read_state(p["state_file"])
 
     if p["state"] == "absent":
-        after = cron_entry.splice(before, None, marker_id)
+        after = cron_entry.splice(before, None, marker_id, owner)
         changed = after != before or bool(p["state_file"] and os.path.exists(p["state_file"]))
         secrets_env = {k: v for k, v in (cron_entry.parse_var_line(line) or (None, None) for line in lines) if k}
         secrets = secret_names(secrets_env, p["secret_keys"])
@@ -352,18 +347,16 @@ def main() -> None:
     except (ValueError, OSError) as exc:
         module.fail_json(msg=f"cannot tell the cron daemon's timezone: {exc}: set timezone (ccci_cron_timezone)")
     now = utc_now()
-    root = p["root"] or os.path.dirname(os.path.dirname(p["launcher"]))
     source = "computed"
     moved = False
     t0 = None
     anchor_notes: list[str] = []
     calendar_note = ""
-    foreign = located.job_indexes and not any(names_root(lines[i], p["launcher"], root) for i in located.job_indexes)
-    if foreign:
-        notes.append(f"the {marker_id} entry in the crontab names another cc-ci root, not {root}: it is replaced "
-                     "and its anchor is not kept")
+    if located.foreign_blocks:
+        notes.append(f"the crontab also holds a {marker_id} entry of another cc-ci root (not {root}): left alone, "
+                     "its anchor not used")
     if not p["reanchor"]:
-        if located.anchor is not None and not foreign:
+        if located.anchor is not None:
             t0, source = located.anchor, "marker"
         elif state.get("anchor") and state.get("marker_id", marker_id) == marker_id and state.get("root", root) == root:
             try:
@@ -402,7 +395,7 @@ def main() -> None:
         block = cron_entry.block_lines(env, schedule, command, cron_anchor.format_marker(t0, marker_id), marker_id)
     except cron_entry.CrontabError as exc:
         module.fail_json(msg=f"{exc}: fix the unit {p['loops_unit']} or set env_exclude")
-    after = cron_entry.splice(before, block, marker_id)
+    after = cron_entry.splice(before, block, marker_id, owner)
     entry_sha = hashlib.sha256("\n".join(block).encode()).hexdigest()
 
     new_state = dict(state)

@@ -222,7 +222,7 @@ class Watch:
         self.entry_error = None
         io = cron_entry.CrontabIO(user=None if p["tabfile"] else self.user, tabfile=p["tabfile"])
         try:
-            self.env, _command = cron_entry.effective_env(io.read(), self.user, p["marker_id"])
+            self.env, _command = cron_entry.effective_env(io.read(), self.user, p["marker_id"], owner=p["launcher"])
         except cron_entry.CrontabError as exc:
             self.entry_error = f"{exc} ({io.where})"
         self.r = {"fired_at": None, "gap_seconds": None, "launcher_line": None, "launcher_rc": None,
@@ -339,7 +339,7 @@ class Watch:
                     problems.append(f"the cron daemon (pid {pids[0]}) started after T0")
                 spool = os.path.join(p["spool_dir"], self.user)
                 text = "\n".join(read_lines(spool))
-                if not cron_entry.locate(text.split("\n"), p["marker_id"]).job_indexes:
+                if not cron_entry.locate(text.split("\n"), p["marker_id"], p["launcher"]).job_indexes:
                     problems.append(f"the entry is not in the daemon's crontab {spool} (the crontab of {self.user})")
                 try:
                     dtz = cron_anchor.daemon_timezone()

@@ -232,7 +232,7 @@ def main() -> None:
     io = cron_entry.CrontabIO(user=None if p["tabfile"] else user, tabfile=p["tabfile"])
     try:
         text = io.read()
-        env, command = cron_entry.effective_env(text, user, p["marker_id"])
+        env, command = cron_entry.effective_env(text, user, p["marker_id"], owner=p["launcher"])
     except cron_entry.CrontabError as exc:
         module.fail_json(msg=f"{exc} ({io.where}): install it first (coopcloud.cc_ci.completion_cron)")
     expected = cron_entry.job_command(p["launcher"], "start", p["log"], p["marker_id"])

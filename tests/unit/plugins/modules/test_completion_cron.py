@@ -150,16 +150,21 @@ def test_bad_timezone(box, capsys):
 
 
 def test_entry_of_another_cc_ci_root_is_not_ours(box, capsys):
-    """Re-provisioning keeps an anchor only from an entry that names this box's cc-ci root."""
+    """Re-provisioning keeps an anchor only from an entry that names this box's cc-ci root; another
+    root's entry is not ours: left as it is."""
     foreign = ("# BEGIN ccci-upgrade-all (managed)\n"
                "0 6 * * 1 /old/cc-ci/cc-ci-plan/launch-upgrader.sh start # ccci-upgrade-all anchor=2099-01-05T06:00:00-05:00\n"
                "# END ccci-upgrade-all\n")
     Path(box["tabfile"]).write_text(OTHER + foreign)
     res = run(dict(box, completion="2099-03-01T10:00:00Z"), capsys)
     assert res["anchor"]["source"] == "computed" and res["anchor"]["t0"] == "2099-03-01T06:00:00-05:00"
-    assert any("names another cc-ci root" in n for n in res["notes"])
+    assert any("another cc-ci root" in n for n in res["notes"])
     text = Path(box["tabfile"]).read_text()
-    assert "/old/cc-ci" not in text and text.startswith(OTHER) and text.count("# BEGIN ccci-upgrade-all") == 1
+    assert text.startswith(OTHER + foreign) and text.count("# BEGIN ccci-upgrade-all") == 2
+    again = run(box, capsys)
+    assert again["changed"] is False and again["anchor"]["t0"] == res["anchor"]["t0"]
+    run(dict(box, state="absent"), capsys)
+    assert Path(box["tabfile"]).read_text() == OTHER + foreign
 
 
 @pytest.mark.parametrize("offset", [0, -3600])
