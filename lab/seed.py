@@ -333,6 +333,12 @@ def _loops_unit(cfg: LabConfig) -> None:
     account = pwd.getpwuid(os.getuid())
     venv_bin = Path(sys.executable).parent
     path = ":".join([cfg.bin_dir, str(venv_bin), "/usr/local/bin", "/usr/bin", "/bin"])
+    home = cfg.home or account.pw_dir
+    if cfg.has("cron-path-lacks-agent"):  # the lie: the loops find the agent some other way
+        path = ":".join([str(venv_bin), "/usr/local/bin", "/usr/bin", "/bin"])
+    if cfg.has("cron-home-lacks-login"):  # the lie: a HOME without the claude.ai login
+        home = str(state / "loops-home")
+        Path(home).mkdir(parents=True, exist_ok=True)
     unit.write_text(f"""\
 [Unit]
 Description=cc-ci agent loops (upgrader supervision)
@@ -343,7 +349,7 @@ Wants=network-online.target
 Type=simple
 User={account.pw_name}
 WorkingDirectory={cfg.root}
-Environment="PATH={path}" "HOME={cfg.home or account.pw_dir}"
+Environment="PATH={path}" "HOME={home}"
 Environment=TMUX_TMPDIR={cfg.tmux_tmpdir} CCCI_LAB_STATE={cfg.state_dir}
 EnvironmentFile=-{env_file}
 ExecStart={cfg.root}/cc-ci-plan/run-loops.sh

@@ -349,6 +349,16 @@ launch() {
   done
 }
 
+# started_by_cron: a cron daemon is among this script's ancestors (the lab mutant cron-launcher-runs-nothing).
+started_by_cron() {
+  local pid=$PPID stat
+  while [ "${pid:-0}" -gt 1 ]; do
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = cron ] && return 0
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }; set -- $stat; pid=$2
+  done
+  return 1
+}
 logline() { mkdir -p "$LOG_DIR" 2>/dev/null && echo "$(iso) $1" >>"$LOG_DIR/launcher.log"; }
 
 command -v tmux >/dev/null || die "tmux not found on PATH"
@@ -362,6 +372,9 @@ case "${1:-}" in
     ;;
   start)
     [ $# -eq 1 ] || die "usage: launch-upgrader.sh start|fresh|stop|status" 2
+    if fault cron-launcher-runs-nothing && started_by_cron; then  # the lie: says it launched, starts nothing
+      logline "start: launched"; echo "$SESSION started"; exit 0
+    fi
     s=$(state)
     case "$s" in
       RUNNING)

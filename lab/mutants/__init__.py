@@ -34,10 +34,10 @@ class Mutant:
 
 
 def _collect() -> tuple[Mutant, ...]:
-    from lab.mutants import abra, agent, bridge, drone, gitea, harness, helper, launcher, upgrade_all
+    from lab.mutants import abra, agent, bridge, cron, drone, gitea, harness, helper, launcher, upgrade_all
 
     mutants: list[Mutant] = []
-    for module in (bridge, helper, drone, harness, agent, upgrade_all, launcher, abra, gitea):
+    for module in (bridge, helper, drone, harness, agent, upgrade_all, launcher, abra, gitea, cron):
         mutants += module.MUTANTS
     seen: dict[str, Mutant] = {}
     for mutant in mutants:

@@ -183,7 +183,7 @@ import re
 import shlex
 import subprocess
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -288,7 +288,18 @@ class Watch:
             if status.endswith("RUNNING") and "RUNNING" not in (r["session_status"] or ""):
                 r["session_status"] = status
                 r["seen_at"] = utc_now().replace(microsecond=0).isoformat()
-            if not r["ran_upgrade_all"] and self.pane_has_upgrade_all():
+            created = self.session_created()
+            started = bool(r["launcher_line"]) and " start: busy" not in r["launcher_line"]
+            if started and r["launcher_rc"] == 0 and not status.endswith("RUNNING") and r["summary"] is None:
+                fired = _iso(r["fired_at"])
+                if created is not None and created < self.t0.timestamp() - 1 and not r.get("stale_session"):
+                    r["stale_session"] = datetime.fromtimestamp(created, timezone.utc).isoformat()
+                    self.note(f"the session ({status}) was created at {r['stale_session']}, before T0")
+                elif created is None and (utc_now() - fired).total_seconds() > 30 and not r.get("no_session"):
+                    r["no_session"] = True
+                    self.note("no cc-ci-upgrader session 30 s after the fire")
+            fresh_pane = created is not None and created >= self.t0.timestamp() - 1
+            if not r["ran_upgrade_all"] and fresh_pane and self.pane_has_upgrade_all():
                 r["ran_upgrade_all"] = True
                 self.note("pane shows /upgrade-all")
         if r["summary"] is None:
@@ -299,6 +310,16 @@ class Watch:
                 r["ran_upgrade_all"] = True
                 self.note(f"summary: {r['summary']}")
         return self.complete()
+
+    def session_created(self):
+        """Unix time the cc-ci-upgrader tmux session was created (None: no session)."""
+        try:
+            out = subprocess.run(["tmux", "display-message", "-p", "-t", "=cc-ci-upgrader:", "#{session_created}"],
+                                 env=dict(self.env), capture_output=True, text=True, timeout=10, check=False,
+                                 **cron_entry.user_kwargs(self.user)).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired, cron_entry.CrontabError):
+            return None
+        return int(out) if out.isdigit() else None
 
     def pane_has_upgrade_all(self):
         env = dict(self.env)
@@ -358,6 +379,11 @@ class Watch:
         elif r["launcher_rc"] is None:
             problems.append(f"the job fired at {r['fired_at']} but never reported the launcher's exit: "
                             f"{(r.get('job_output') or '').strip()[-300:]}")
+        elif r.get("stale_session") or r.get("no_session"):
+            which = (f"the cc-ci-upgrader session is the one created at {r['stale_session']}, before T0 "
+                     f"({r['session_status']})" if r.get("stale_session") else "no cc-ci-upgrader session exists")
+            problems.append(f"the job fired at {r['fired_at']} and the launcher exited 0 ({r['launcher_line']}), but "
+                            f"it started no run of /upgrade-all: {which}")
         elif r["launcher_rc"] != 0:
             problems.append(f"the job fired at {r['fired_at']} but the launcher failed (exit {r['launcher_rc']}): "
                             f"{(r.get('job_output') or '').strip()[-300:]}")
@@ -455,7 +481,8 @@ def main() -> None:
             module.exit_json(changed=False, cached=False, done=True, passed=False, diagnosis=diagnosis,
                              timeline=watch.timeline, remaining=0.0, t0_passed=True, next_fire=when,
                              other_fires=watch.r["other_fires"],
-                             **{k: v for k, v in watch.r.items() if k not in ("last_status", "job_output", "other_fires")})
+                             **{k: v for k, v in watch.r.items()
+                                if k not in ("last_status", "job_output", "other_fires", "stale_session", "no_session")})
 
     budget_end = time.monotonic() + max(p["wait_seconds"], 0)
     if utc_now() < t0:
@@ -472,19 +499,22 @@ def main() -> None:
                 break
             if now > fire_deadline and watch.r["launcher_rc"] not in (None, 0):
                 break
+            if watch.r.get("stale_session") or watch.r.get("no_session"):
+                break
             if time.monotonic() >= budget_end:
                 break
             time.sleep(min(2.0, max(0.2, budget_end - time.monotonic())))
         span.set(fired_at=watch.r["fired_at"])
     now = utc_now()
-    done = passed or now > final_deadline or (now > fire_deadline and (
-        watch.r["fired_at"] is None or watch.r["launcher_rc"] not in (None, 0)))
+    done = passed or now > final_deadline or bool(watch.r.get("stale_session") or watch.r.get("no_session")) or (
+        now > fire_deadline and (watch.r["fired_at"] is None or watch.r["launcher_rc"] not in (None, 0)))
     diagnosis = "" if passed or not done else watch.diagnose()
     if done and not passed:
         watch.note(f"not observed: {diagnosis}")
     elif not done:
         watch.note(f"still waiting ({(final_deadline - now).total_seconds():.0f} s left)")
-    r = {k: v for k, v in watch.r.items() if k not in ("last_status", "job_output", "other_fires")}
+    r = {k: v for k, v in watch.r.items()
+         if k not in ("last_status", "job_output", "other_fires", "stale_session", "no_session")}
     changed = False
     if passed and p["state_file"] and not module.check_mode:
         fired_line = next((ln for ln in read_lines(p["log"]) if ln.startswith(r["fired_at"][:19])
