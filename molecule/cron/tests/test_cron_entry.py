@@ -8,8 +8,8 @@ ROOT = f"{DIR}/srv/cc-ci"
 
 def test_one_entry_with_schedule_and_marker(host):
     tab = host.check_output("crontab -u root -l")
-    jobs = [ln for ln in tab.splitlines() if "# ccci-upgrade-all anchor=" in ln]
-    assert len(jobs) == 1
+    jobs = [ln for ln in tab.splitlines() if "# ccci-upgrade-all anchor=" in ln and f"{ROOT}/" in ln]
+    assert len(jobs) == 1  # ours; another cc-ci root's entry (a lab run beside this one) is not
     m = re.match(r"^(\d+) (\d+) \* \* ([0-6]) .*launch-upgrader\.sh start; .*>> (\S+) 2>&1 # ccci-upgrade-all anchor=(\S+)$",
                  jobs[0])
     assert m, jobs[0]
@@ -19,7 +19,8 @@ def test_one_entry_with_schedule_and_marker(host):
 
 def test_variable_lines_mirror_the_unit(host):
     tab = host.check_output("crontab -u root -l").splitlines()
-    begin = next(i for i, ln in enumerate(tab) if ln.startswith("# BEGIN ccci-upgrade-all"))
+    job = next(i for i, ln in enumerate(tab) if "# ccci-upgrade-all anchor=" in ln and f"{ROOT}/" in ln)
+    begin = max(i for i, ln in enumerate(tab[:job]) if ln.startswith("# BEGIN ccci-upgrade-all"))
     block = tab[begin + 1:begin + 8]
     assert block == ["SHELL=/bin/sh", "PATH=/opt/claude/bin:/usr/local/bin:/usr/bin:/bin", f"HOME={DIR}/home",
                      f"TMUX_TMPDIR={DIR}/tmux", "NOTE=two words", "GITEA_TOKEN=molecule-secret-token",
@@ -34,11 +35,14 @@ def test_state_file_keeps_the_anchor(host):
     assert tab.count(state["schedule"] + " ") >= 1
 
 
-def test_docs_blocks_and_no_secret(host):
+def test_docs_updated_in_place_and_no_secret(host):
     skill = host.file(f"{ROOT}/.claude/skills/upgrade-all/SKILL.md").content_string
-    assert skill.startswith("# /upgrade-all\n\nUpgrade every enrolled recipe, one at a time.\n")
-    assert "<!-- BEGIN ccci-cron" in skill and "completion-anchored" not in skill.split("<!-- BEGIN")[0]
+    state = json.loads(host.file(f"{ROOT}/.cc-ci-logs/upgrades/ccci-cron.json").content_string)
+    assert skill.startswith("---\nname: upgrade-all\n")  # the rest of the skill as it was
+    assert skill.count("## Cron") == 1 and "Sat 03:00 UTC" not in skill and "<!-- BEGIN" not in skill
+    assert f"`{state['schedule']}`" in skill and state["anchor"] in skill
     decisions = host.file(f"{DIR}/out/DECISIONS.md").content_string
     assert "GITEA_TOKEN=********" in decisions and "molecule-secret-token" not in decisions
     note = host.file(f"{DIR}/memory/cc-ci-upgrade-all-cron.md").content_string
-    assert "[[cc-ci-upgrade-all-cron]]" in note
+    assert note.startswith("---\nname: cc-ci-upgrade-all-cron\n") and note.count("## Schedule") == 1
+    assert "Sat 03:00 UTC" not in note and f"`{state['schedule']}`" in note
