@@ -15,7 +15,7 @@ description:
   - "The predicates come from three places, in this order: O(predicates) as given; the deprecated
     O(expectations), each becoming a predicate C(<id>.expectation_<n>) unless it has a name; and the
     check's claims module, when the check registry (C(plugins/module_utils/check_registry.py)) names
-    one: C(plugins/module_utils/claims/<id>.py) exposing C(evaluate(inputs)), called with O(inputs)."
+    one: C(plugins/module_utils/claims/<id>.py) whose function C(evaluate) is called with O(inputs)."
   - "The verdict: C(SKIP) when O(skip) is given (nothing is judged); C(FAIL) with its first line when
     O(error) is given; C(FAIL) when there is no predicate at all (the check recorded no predicate);
     C(FAIL) when any predicate does not hold, the diagnosis joining every failing predicate's
@@ -65,7 +65,7 @@ options:
         default: {}
   inputs:
     description:
-      - What the check read, handed to the check's claims module (C(evaluate(inputs))) when the
+      - What the check read, handed to the function C(evaluate) of the check's claims module when the
         registry names one. Ignored for a check without a claims module.
     type: dict
     default: {}

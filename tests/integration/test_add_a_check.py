@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 def _blocks() -> dict[str, str]:
     """The page's code blocks by their marker: ``file: <path>``, ``registry: import|entry``."""
     found = re.findall(r"<!-- (file: \S+|registry: \w+) -->\n```\w+\n(.*?)```", DOC.read_text(), re.S)
-    return {marker: body for marker, body in found}
+    return dict(found)
 
 
 def _git(cwd: Path, *args: str) -> str:

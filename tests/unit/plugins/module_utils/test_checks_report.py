@@ -59,9 +59,9 @@ def test_a_predicate_of_another_check_or_unnamed_fails() -> None:
 
 
 def test_expectations_still_work_as_numbered_predicates() -> None:
-    result = evaluate("V5", 0, [ok("V5.given")], expectations=[{"that": True, "diagnosis": "a"},
-                                                              {"that": "no", "diagnosis": "b"},
-                                                              {"that": False, "diagnosis": "c", "name": "V5.named"}])
+    expectations = [{"that": True, "diagnosis": "a"}, {"that": "no", "diagnosis": "b"},
+                    {"that": False, "diagnosis": "c", "name": "V5.named"}]
+    result = evaluate("V5", 0, [ok("V5.given")], expectations=expectations)
     assert [p["name"] for p in result.evidence["predicates"]] == ["V5.given", "V5.expectation_1",
                                                                   "V5.expectation_2", "V5.named"]
     assert (result.verdict, result.diagnosis) == ("FAIL", "b; c")

@@ -37,7 +37,7 @@ def test_healthy_gate_every_claim_holds() -> None:
     assert list(result) == ["V1.bot_testme_fires", "V1.known_green_head_is_green", "V1.drone_record_consistent",
                             "V1.harness_tore_down", "V1.result_lands_on_pr", "V1.non_member_rejected",
                             "V1.exact_trigger_only", "V1.pr_not_merged"]
-    assert all(ok for ok, _ in result.values())
+    assert all(ok for ok, _diagnosis in result.values())
 
 
 def test_bridge_not_polling() -> None:
