@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import threading
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -156,4 +157,6 @@ def main(cfg: AgentConfig, args: list[str]) -> int:
     say(f"summary: {path}")
     failed = sum(1 for _, o, _ in results if o.result.startswith("FAILED"))
     say(f"RESULT: DONE — {len(results)} recipe(s), {len(results) - failed} ok, {failed} failed; summary {path}")
+    if cfg.has("upgradeall-hangs-after-run"):
+        time.sleep(24 * 3600)  # the lie: done and summarised, but the agent never exits (silent, no CPU)
     return 1 if failed else 0

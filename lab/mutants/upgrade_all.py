@@ -10,4 +10,6 @@ MUTANTS: tuple[Mutant, ...] = (
            "/upgrade-all runs /recipe-upgrade with --with-tests and opens cc-ci test PRs."),
     Mutant("upgradeall-no-pr-list", "upgrade-all", ("V8",), ("summary", "does not lead with the list of PRs"),
            "The /upgrade-all summary does not start with the list of PRs to review."),
+    Mutant("upgradeall-hangs-after-run", "upgrade-all", ("V8a",), ("did not complete", "WEDGED"),
+           "/upgrade-all writes its summary and then never exits: the upgrader session never goes idle."),
 )
