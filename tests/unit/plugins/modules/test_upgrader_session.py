@@ -142,15 +142,23 @@ def test_lab_launcher_fresh_finished_start_replaces_idle_stop(common, tmp_path, 
     assert stopped["status"] == "ABSENT" and stopped["changed"] is True
 
 
-@pytest.mark.skipif(not LAUNCHER.exists(), reason="lab/bin/launch-upgrader.sh not there yet")
-def test_lab_launcher_seeded_wedge_is_replaced_and_stop_leaves_no_agent(common, tmp_path, capsys, monkeypatch):
+@pytest.fixture
+def slow_launcher(common, tmp_path, monkeypatch):
+    """Module args for the lab launcher over a fake agent that runs 30 s; add env with ``with_env``."""
     root = tmp_path / "root"
     root.mkdir()
     agent = exe(tmp_path / "bin" / "fakeagent", FAKE_CLAUDE)
     monkeypatch.delenv("CCCI_LAB_STATE", raising=False)
-    env = {"CCCI_ROOT": str(root), "CCCI_AGENT_CMD": agent, "CCCI_LAB_FAULTS": "", "UPGRADER_ARGS": "--dry-run",
-           "FAKE_AGENT_SECONDS": "30", "WEDGE_SECONDS": "1"}
-    args = dict(common, launcher=str(LAUNCHER), env=env, root=str(root), wedge_seconds=1, interval=0.3,
+
+    def with_env(**env: str) -> dict:
+        base = {"CCCI_ROOT": str(root), "CCCI_AGENT_CMD": agent, "CCCI_LAB_FAULTS": "", "FAKE_AGENT_SECONDS": "30"}
+        return dict(common, launcher=str(LAUNCHER), env={**base, **env}, root=str(root))
+
+    return with_env
+
+
+def test_lab_launcher_seeded_wedge_is_replaced_and_stop_leaves_no_agent(slow_launcher, capsys):
+    args = dict(slow_launcher(UPGRADER_ARGS="--dry-run", WEDGE_SECONDS="1"), wedge_seconds=1, interval=0.3,
                 launcher_status=True)
 
     wedged = run_module(dict(args, state="wedged"), capsys)
@@ -176,14 +184,8 @@ def test_lab_launcher_seeded_wedge_is_replaced_and_stop_leaves_no_agent(common, 
 
 
 @pytest.mark.skipif(not LAUNCHER.exists(), reason="lab/bin/launch-upgrader.sh not there yet")
-def test_lab_launcher_lies_show_in_identities(common, tmp_path, capsys, monkeypatch):
-    root = tmp_path / "root"
-    root.mkdir()
-    agent = exe(tmp_path / "bin" / "fakeagent", FAKE_CLAUDE)
-    monkeypatch.delenv("CCCI_LAB_STATE", raising=False)
-    env = {"CCCI_ROOT": str(root), "CCCI_AGENT_CMD": agent, "CCCI_LAB_FAULTS": "launcher-stop-leaves-agent",
-           "FAKE_AGENT_SECONDS": "30"}
-    args = dict(common, launcher=str(LAUNCHER), env=env, root=str(root))
+def test_lab_launcher_stop_that_leaves_the_agent_is_caught(slow_launcher, capsys):
+    args = slow_launcher(CCCI_LAB_FAULTS="launcher-stop-leaves-agent")
     started = run_module(dict(args, state="started"), capsys)
     (alive,) = started["current"]["agents"]
     stopped = run_module(dict(args, state="stopped"), capsys)
