@@ -14,6 +14,7 @@ from types import ModuleType
 # Claims modules are imported by name here, not found at run time: Ansible ships a module with only
 # the module_utils its imports name, so this import is what puts them into check_result's payload.
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v1 as _v1
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v2 as _v2
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a as _v8a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8 as _v8
@@ -63,8 +64,10 @@ CHECKS: tuple[Check, ...] = (
     Check(
         "V2", "testme-on-pr.sh reads the verdict correctly", _ROLE + "v2_testme_helper",
         "testme-on-pr.sh posts exactly one !testme with POST=1 and none with POST=0, reads GREEN, RED "
-        "and PENDING right, and its BUILD= is the build that very !testme started.",
+        "and PENDING right, and its BUILD= is the build that very !testme started, also on a head that "
+        "already has a result, during another run, and on a new head after a result.",
         "PR comments, Drone builds for the head, the BUILD= build through Drone's API (PR, REF, repo)",
+        claims=_v2,
     ),
     Check(
         "V3", "/recipe-upgrade (default mode) end-to-end GREEN", _ROLE + "v3_recipe_upgrade",
