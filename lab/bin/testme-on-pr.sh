@@ -52,6 +52,10 @@ REPO="$MIRROR_ORG/$RECIPE"
 # The token goes to curl through a private header file, never on the command line.
 TMP=$(mktemp -d) || die "mktemp failed"
 trap 'rm -rf "$TMP"' EXIT
+# A signal ends the script through its EXIT trap too (bash skips EXIT traps on a fatal signal).
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 umask 077
 printf 'Authorization: token %s\n' "$GITEA_TOKEN" >"$TMP/auth"
 
