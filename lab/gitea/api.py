@@ -70,13 +70,16 @@ REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 
 class GiteaApi:
     def __init__(self, store: Store, git_root: Path, base_url: Callable[[], str],
-                 refuse_close: Callable[[str], bool] = lambda full: False) -> None:
+                 refuse_close: Callable[[str], bool] = lambda full: False,
+                 fake_close: Callable[[str], bool] = lambda full: False) -> None:
         self.store = store
         self.git_root = git_root
         self._base_url = base_url
         # Lab fault cleanup-skips-cc-ci-pr: closing a PR there is refused, as when the bot lacks
         # the right on cc-ci; what a run opened there then stays open for V9 to find.
         self._refuse_close = refuse_close
+        # Mutant gitea-close-not-done: a close answers 201 with the PR as it is, and nothing closes.
+        self._fake_close = fake_close
         self.routes: list[Route] = []
         r = self._route
         r("GET", r"/version", self.version)
@@ -655,7 +658,9 @@ class GiteaApi:
             state = body.get("state")
             if state == "closed" and self._refuse_close(full):
                 raise ApiError(403, "user should have a permission to write to a repo")
-            if state == "closed" and pr["state"] == "open":
+            if state == "closed" and pr["state"] == "open" and self._fake_close(full):
+                pass
+            elif state == "closed" and pr["state"] == "open":
                 self._refresh_head(full, git, pr)
                 pr["state"], pr["closed"] = "closed", now_iso()
             elif state == "open" and pr["state"] == "closed":

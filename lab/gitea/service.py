@@ -35,7 +35,8 @@ class GiteaService:
         self.store = Store(self.state / "gitea.json")
         self.url = ""
         self.api = GiteaApi(self.store, self.git_root, lambda: self.url,
-                            refuse_close=lambda full: cfg.has("cleanup-skips-cc-ci-pr") and full == cfg.ci_repo)
+                            refuse_close=lambda full: cfg.has("cleanup-skips-cc-ci-pr") and full == cfg.ci_repo,
+                            fake_close=lambda full: cfg.has("gitea-close-not-done"))
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 

@@ -109,6 +109,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.deploy_watch impor
     stop,
     summarise,
 )
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import secret_values
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import append
 
 
@@ -126,6 +127,7 @@ def main() -> None:
         supports_check_mode=False,
     )
     p = module.params
+    module.no_log_values.update(secret_values(p["env"]))
     pid_path = p["path"] + ".pid"
     if p["state"] == "stopped":
         stopped = stop(pid_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -45,6 +46,21 @@ def open_prs_by_bot(lab: dict) -> list[str]:
         with urllib.request.urlopen(req, timeout=10) as response:
             urls += [p["html_url"] for p in json.load(response)]
     return urls
+
+
+def kill_lab_agents(lab_dir) -> None:
+    """The agent runs in a session of its own: SIGKILL it too, as a crash of the box would."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
+            environ = open(f"/proc/{pid}/environ", "rb").read()
+        except OSError:
+            continue
+        if b"claude" in cmdline and f"CCCI_LAB_STATE={lab_dir}".encode() in environ:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 @pytest.fixture(scope="session")

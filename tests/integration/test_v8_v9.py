@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BIN, ROOT, open_prs_by_bot
+from conftest import BIN, ROOT, kill_lab_agents, open_prs_by_bot
 
 pytestmark = pytest.mark.slow
 
@@ -26,21 +26,6 @@ def test_v8_v8a_v9_pass(playbook) -> None:
     busy = steps["start_busy"]
     assert busy["current"]["pane_pid"] == busy["previous"]["pane_pid"] and busy["current"]["agents"]
     assert steps["wedge"]["status"] == "WEDGED" and steps["start_wedged"]["replaced"] is True
-
-
-def _kill_lab_agents(lab_dir) -> None:
-    """The agent runs in a session of its own: SIGKILL it too, as a crash of the box would."""
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = open(f"/proc/{pid}/cmdline", "rb").read()
-            environ = open(f"/proc/{pid}/environ", "rb").read()
-        except OSError:
-            continue
-        if b"claude" in cmdline and f"CCCI_LAB_STATE={lab_dir}".encode() in environ:
-            try:
-                os.kill(int(pid), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def test_a_run_killed_in_v3_is_cleaned_up_by_the_next(playbook, lab_dir, tmp_path) -> None:
@@ -67,7 +52,7 @@ def test_a_run_killed_in_v3_is_cleaned_up_by_the_next(playbook, lab_dir, tmp_pat
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
-        _kill_lab_agents(lab_dir)
+        kill_lab_agents(lab_dir)
     time.sleep(1)
     assert open_prs_by_bot(lab), "the killed run should have left its PR open"
     rerun = playbook(only=["V9"], extra={"ccci_report_dir": str(report_dir)})

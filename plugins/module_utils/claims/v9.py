@@ -5,11 +5,12 @@
 ``inputs`` (gathered by roles/v9_cleanup): ``sweep`` (the gitea_sweep that closes), ``after`` (the
 second sweep, which must find nothing), ``apps`` (abra_teardown's result per sandbox recipe),
 ``engine`` (docker's own ``stack``/``volume``/``secret`` listings: read with docker, not abra, so an
-abra that hides an app cannot hide it from V9), ``sandbox_recipes``, ``session`` (upgrader_session
-stop). A task that never ran gives ``{}``: its claim fails, it never passes.
+abra that hides an app cannot hide it from V9), ``env_files`` (the app env files on disk, found
+without abra), ``sandbox_recipes``, ``session`` (upgrader_session stop). A task that never ran gives ``{}``: its claim fails, it never passes.
 """
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -50,10 +51,18 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     apps = [app for result in results for app in (result.get("apps") or [])]
     listed = {app.get("stack") for app in apps}
     engine = {kind: _sandbox(lines, recipes) for kind, lines in (inputs.get("engine") or {}).items()}
+    # Apps abra knows are the env files on disk (read with find, not `abra app ls`).
+    env_stacks = {os.path.basename(str(f)).removesuffix(".env").replace(".", "_") for f in inputs.get("env_files") or []}
     stacks_left = engine.get("stacks", [])
     hidden = [s for s in stacks_left if s not in listed]
     engine_left = [f"{kind[:-1]} {name}" for kind, names in engine.items() for name in names]
     lies = _teardown_lies(apps)
+    # A volume or secret whose app abra no longer has (no env file, no stack) was left by a remove.
+    orphans = [f"{kind[:-1]} {name}" for kind in ("volumes", "secrets") for name in engine.get(kind, [])
+               if not any(name.startswith(f"{s}_") for s in env_stacks | set(stacks_left))]
+    if orphans:
+        lies.append(f"`abra app remove` reported its app removed but left {', '.join(orphans)} on the engine "
+                    "(abra no longer knows the app: no env file)")
     unread = [f"{r.get('item', '?')} ({r['msg']})" for r in results if r.get("msg") and not r.get("apps")]
 
     closed = {(c.get("repo"), c.get("number")) for c in sweep.get("closed") or []}
@@ -75,6 +84,8 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     if hidden:
         engine_diag += (f"; docker holds stack {', '.join(hidden)} that `abra app ls` does not list "
                         "(abra hides a deployed app, so nothing tore it down)")
+    if orphans:
+        engine_diag += f"; {lies[-1]}"
     return [
         Predicate("V9.swept", all(r and not r.get("failed") for r in (sweep, after)),
                   f"the sweep did not finish: {sweep.get('msg') or after.get('msg') or 'it never ran'}",

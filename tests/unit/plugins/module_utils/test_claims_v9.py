@@ -66,3 +66,16 @@ def test_a_close_answered_but_not_done_names_gitea():
     assert "Gitea answered the close of o/r#3 with success but the PR is still open" in bad["V9.prs_and_branches_closed"]
     later = failing(healthy(after={"closed": [], "remaining": [], "deleted_branches": ["o/r:ccci/y"]}))
     assert "cleanup left 1 PR(s)/branch(es) of the run open: o/r:ccci/y" in later["V9.prs_and_branches_closed"]
+
+
+def test_a_secret_left_by_a_remove_whose_app_is_gone_names_abra_remove():
+    secret = f"{STACK}_key_v1"
+    bad = failing(healthy(apps={"results": [{"item": "custom-html-tiny", "apps": []}]},
+                          engine={"stacks": [], "volumes": [], "secrets": [secret]}, env_files=[]))
+    assert f"`abra app remove` reported its app removed but left secret {secret} on the engine" \
+        in bad["V9.abra_did_what_it_said"]
+    # the same secret while abra still has the app's env file is not blamed on a remove
+    kept = failing(healthy(apps={"results": [{"item": "custom-html-tiny", "apps": []}]},
+                           engine={"stacks": [], "volumes": [], "secrets": [secret]},
+                           env_files=["/x/servers/lab.local/custom-html-tiny.1.lab.local.env"]))
+    assert "abra app remove" not in kept.get("V9.abra_did_what_it_said", "")
