@@ -245,10 +245,9 @@ class Engine:
             if not self.rm("stacks", stack_name(domain)):
                 raise EngineError(f"{domain} is not deployed")
 
-    def remove(self, domain: str, leave_volume: bool = False, leave_secret: bool = False,
-               keep_env: bool = False) -> list[str]:
+    def remove(self, domain: str, leave_volume: bool = False, keep_env: bool = False) -> list[str]:
         """Volumes, secrets and the env file; abra refuses while the app is still deployed.
-        ``leave_*``/``keep_env``: the mutants abra-remove-leaves-secret and abra-remove-keeps-listing."""
+        ``keep_env``: the mutant abra-remove-keeps-listing (`abra app ls` still lists the app)."""
         path = self.env_path(domain)
         if path is None:
             raise EngineError(f"cannot find app with name {domain}")
@@ -263,8 +262,6 @@ class Engine:
                         continue
                     if kind == "volumes" and leave_volume and obj["name"].endswith("_content"):
                         continue  # fault teardown-leaves-volume
-                    if kind == "secrets" and leave_secret:
-                        continue  # mutant abra-remove-leaves-secret
                     self.rm(kind, obj["name"])
                     removed.append(obj["name"])
             if not keep_env:  # mutant abra-remove-keeps-listing keeps it: `abra app ls` still lists the app

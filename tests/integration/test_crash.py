@@ -145,3 +145,15 @@ def test_kill_9_at_three_points_then_a_rerun_leaves_nothing_open(tmp_path) -> No
     finally:
         subprocess.run([str(BIN / "python"), "-m", "lab", "down", "--state", str(state)], cwd=ROOT,
                        capture_output=True, check=False)
+
+
+def test_a_report_file_that_cannot_be_written_still_releases_the_lock(playbook, tmp_path) -> None:
+    report_dir = tmp_path / "out"
+    (report_dir / "REVIEW-5.md").mkdir(parents=True)  # e.g. a folder a person made by mistake
+    run = playbook(only=["V9"], extra={"ccci_report_dir": str(report_dir)})
+    assert run.rc != 0
+    assert f"the report is incomplete: cannot write {report_dir}/REVIEW-5.md: Is a directory" in run.stdout
+    assert not (report_dir / ".state" / "run.lock").exists(), "the run lock is still held"
+    assert json.loads((report_dir / "report.json").read_text())["checks"][0]["id"] == "V9"
+    assert 'testsuite name="cc-ci phase 5"' in (report_dir / "junit.xml").read_text()
+    assert "Traceback" not in run.stdout

@@ -8,43 +8,29 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import silent_server
+
 HELPER = Path(__file__).resolve().parents[2] / "lab" / "bin" / "testme-on-pr.sh"
 TOKEN = "lab-token-0123456789abcdef"
 
 
-@pytest.fixture()
-def silent_server():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    held: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
-    for conn in held:
-        conn.close()
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
-def test_a_signal_leaves_no_token_file(tmp_path, silent_server, sig):
+def test_a_signal_leaves_no_token_file(tmp_path, sig):
+    with silent_server() as url:
+        _stop_while_waiting(tmp_path, url, sig)
+    left = [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")]
+    assert left == [], f"{sig.name} left {left}"
+
+
+def _stop_while_waiting(tmp_path, url, sig):
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TMPDIR": str(tmp_path),
-           "GITEA_URL": silent_server, "GITEA_TOKEN": TOKEN, "CCCI_LAB_FAULTS": ""}
+           "GITEA_URL": url, "GITEA_TOKEN": TOKEN, "CCCI_LAB_FAULTS": ""}
     proc = subprocess.Popen(["bash", str(HELPER), "custom-html-tiny", "1"], env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -59,5 +45,3 @@ def test_a_signal_leaves_no_token_file(tmp_path, silent_server, sig):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    left = [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")]
-    assert left == [], f"{sig.name} left {left}"

@@ -6,11 +6,15 @@ in ``status``, the combined status of a commit without statuses has ``state: ""`
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import itertools
 import json
 import re
+import socket
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -397,3 +401,27 @@ def both_args(**kw: Any) -> dict[str, Any]:
     args = {"gitea_url": GITEA, "gitea_token": BOT, "drone_url": DRONE, "drone_token": DRONE_TOKEN}
     args.update(kw)
     return args
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[str]:
+    """The base URL of a TCP server that accepts every connection and never answers (a hung Gitea)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import ApiClient, ApiError, redact_url
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import silent_server
 
 BASE = "http://api.test"
 
@@ -90,45 +91,17 @@ def test_read_timeout_retried_for_get_only():
     assert "cannot connect" not in str(err.value)
 
 
-def _silent_server():
-    """A TCP server that accepts every connection and never answers (a hung Gitea)."""
-    import socket
-    import threading
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    held = []
-
-    def accept():
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    return server, held
-
-
 def test_a_server_that_never_answers_ends_within_the_deadline():
     import time
 
-    server, held = _silent_server()
-    try:
-        port = server.getsockname()[1]
-        c = ApiClient(f"http://127.0.0.1:{port}", "s3cret-token", timeout=2)
+    with silent_server() as url:
+        c = ApiClient(url, "s3cret-token", timeout=2)
         started = time.monotonic()
         with pytest.raises(ApiError) as err:
             c.get("/api/v1/user")
         elapsed = time.monotonic() - started
-    finally:
-        server.close()
-        for conn in held:
-            conn.close()
     assert elapsed < 3.0, elapsed
-    assert str(err.value).startswith(f"GET http://127.0.0.1:{port}/api/v1/user: no answer within 2 s "
-                                     "(ReadTimeout after 2 tries)")
+    assert str(err.value).startswith(f"GET {url}/api/v1/user: no answer within 2 s (ReadTimeout after 2 tries)")
     assert "s3cret" not in str(err.value)
 
 
