@@ -34,6 +34,7 @@ __all__ = [
     "last_line",
 ]
 
+
 class CliError(Exception):
     """A command-line tool failed; ``str(err)`` is one line a person can act on."""
 

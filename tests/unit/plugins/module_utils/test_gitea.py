@@ -1,7 +1,6 @@
 """GiteaClient against the in-memory fake (FACTS.md section 2 shapes)."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import httpx
