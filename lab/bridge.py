@@ -161,11 +161,19 @@ class Bridge:
         params = {"branch": "main", "RECIPE": repo.split("/", 1)[1], "REPO": repo, "PR": str(pr["number"]),
                   "REF": sha, "QUICK": "1" if quick else "0"}
         build = self._ok(self.drone.post(f"/api/repos/{self.cfg.ci_repo}/builds", params=params), 200).json()
+        if self.cfg.has("bridge-double-trigger"):  # a retried POST whose first answer was taken as lost
+            self.drone.post(f"/api/repos/{self.cfg.ci_repo}/builds", params=params)
         url = f"{self.cfg.drone_url.rstrip('/')}/{self.cfg.ci_repo}/{build['number']}"
-        job = {**where, "sha": sha, "number": build["number"], "url": url, "comment_id": None}
+        job = {**where, "sha": sha, "number": build["number"], "url": url, "comment_id": None,
+               # mutants: the status on the base commit; a status linking the build before this one
+               "status_sha": pr["base"]["sha"] if self.cfg.has("bridge-status-on-base") else sha,
+               "status_url": (f"{self.cfg.drone_url.rstrip('/')}/{self.cfg.ci_repo}/{build['number'] - 1}"
+                              if self.cfg.has("bridge-links-previous-build") else url)}
         # from here on the build exists: never raise, or the next poll would start a second one
         if not self.cfg.has("bridge-no-status"):
-            self._status(repo, sha, "pending", url, f"cc-ci run #{build['number']} started")
+            early = self.cfg.has("bridge-result-at-trigger")
+            self._status(repo, job["status_sha"], "success" if early else "pending", job["status_url"],
+                         f"cc-ci run #{build['number']} {'passed' if early else 'started'}")
         try:
             posted = self._ok(self.gitea.post(f"/repos/{repo}/issues/{pr['number']}/comments",
                                               json={"body": f"cc-ci: run started — {url}"}), 201).json()
@@ -192,11 +200,13 @@ class Bridge:
             return
         passed = build["status"] == "success"
         if not self.cfg.has("bridge-no-status"):
-            self._status(job["repo"], job["sha"], "success" if passed else "failure", job["url"],
+            self._status(job["repo"], job.get("status_sha") or job["sha"], "success" if passed else "failure",
+                         job.get("status_url") or job["url"],
                          f"cc-ci run #{job['number']} {'passed' if passed else build['status']}")
         if job.get("comment_id"):
+            card_passed = passed or self.cfg.has("bridge-card-always-passes")
             self._ok(self.gitea.patch(f"/repos/{job['repo']}/issues/comments/{job['comment_id']}",
-                                      json={"body": self._card(job, build, passed)}), 200, 201)
+                                      json={"body": self._card(job, build, card_passed)}), 200, 201)
         self.state["jobs"].remove(job)
         self._event("finished", build=job["number"], status=build["status"], repo=job["repo"], pr=job["pr"])
         self._save()

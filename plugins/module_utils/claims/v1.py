@@ -10,9 +10,13 @@ A result of a task that never ran is missing or ``{}``: its claim fails, it neve
 """
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from typing import Any
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import Predicate, dig
+
+CONTEXT = "cc-ci/testme"
 
 
 def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
@@ -62,6 +66,7 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
             "the run's result never landed on the PR (no cc-ci/testme status and no result comment)",
             {"status_present": status_present, "comment_present": comment_present},
         ),
+        *_run_claims(inputs, repo),
         Predicate(
             "V1.non_member_rejected", outsider == "rejected",
             f"a non-member's !testme was not rejected (outcome {outsider or 'none'}): the bridge's "
@@ -81,3 +86,61 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
             {"merged": merged},
         ),
     ]
+
+
+def _run_claims(inputs: dict[str, Any], repo: str) -> list[Predicate]:
+    """One comment, one build, and its result on exactly the head it built, after it ended."""
+    sha = dig(inputs, "pr_after", "pr", "head_sha") or dig(inputs, "bot", "head_sha") or ""
+    comment_at = _epoch(dig(inputs, "bot", "comment", "created_at"))
+    fired = dig(inputs, "bot", "build", default={}) or {}
+    builds = inputs.get("builds")
+    after = sorted((b for b in builds or [] if comment_at is not None and (b.get("created") or 0) >= math.floor(comment_at)),
+                   key=lambda b: b.get("number") or 0)
+    build = next((b for b in after if b.get("number") == fired.get("number")), after[0] if after else {})
+    url = (dig(inputs, "verdict", "build_url") or build.get("url") or "").rstrip("/")
+    mine = [s for s in dig(inputs, "pr_after", "pr", "statuses", default=[]) or [] if s.get("context") == CONTEXT]
+    linked = [s for s in mine if (s.get("target_url") or "").rstrip("/") == url]
+    final = [s for s in linked if s.get("state") in ("success", "failure", "error")]
+    findings = dig(inputs, "verdict", "surfaces", "findings", default=[]) or []
+    finished = build.get("finished") or 0
+    early = [s for s in final if finished and (_epoch(s.get("created_at")) or 0) < math.floor(finished)]
+    return [
+        Predicate(
+            "V1.one_build_per_comment", builds is not None and len(after) == 1,
+            f"one !testme started {len(after)} Drone builds for {_short(sha)} "
+            f"({', '.join('#' + str(b.get('number')) for b in after) or 'none'}): the bridge "
+            + ("triggered more than once for one comment" if len(after) > 1 else "started no build"),
+            {"comment_created_at": dig(inputs, "bot", "comment", "created_at"),
+             "builds": [{"number": b.get("number"), "created": b.get("created")} for b in after]},
+        ),
+        Predicate(
+            "V1.status_on_head_sha", bool(final),
+            f"the bridge posted no final {CONTEXT} status on the head {_short(sha)} it built (build {url or '?'}): "
+            + (f"the head's {CONTEXT} statuses link {sorted({s.get('target_url') for s in mine})}" if mine
+               else "its status went to another commit or nowhere"),
+            {"head_sha": sha, "build": url,
+             "statuses": [{k: s.get(k) for k in ("state", "target_url", "created_at")} for s in mine]},
+        ),
+        Predicate(
+            "V1.result_after_build_end", not early,
+            f"the bridge posted {early[0].get('state') if early else ''} on {_short(sha)} at "
+            f"{early[0].get('created_at') if early else ''}, before build {url} finished: a result the run did not have yet",
+            {"finished": finished, "final_statuses": [{k: s.get(k) for k in ("state", "created_at")} for s in final]},
+        ),
+        Predicate(
+            "V1.result_surfaces_agree", not findings,
+            "the bridge's result surfaces disagree: " + "; ".join(findings),
+            {"findings": findings},
+        ),
+    ]
+
+
+def _epoch(value: Any) -> float | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp() if value else None
+    except ValueError:
+        return None
+
+
+def _short(sha: str) -> str:
+    return (sha or "?")[:10]

@@ -90,10 +90,11 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     quiet = {"red": _triggers(red_after, runs["red"]), "inflight": _triggers(green_after, runs["inflight"]),
              "new_head": _triggers(red_new, runs["new_head"])}
     noisy = {k: len(v) for k, v in quiet.items() if v}
+    unrun = [k for k in quiet if runs[k].get("finished") is None]
     preds.append(Predicate(
-        "V2.post0_posts_nothing", not noisy,
-        "; ".join(f"POST=0 re-triggered: the helper posted {n} !testme while only polling ({k} run)"
-                  for k, n in noisy.items()),
+        "V2.post0_posts_nothing", not noisy and not unrun,
+        "; ".join([f"POST=0 re-triggered: the helper posted {n} !testme while only polling ({k} run)"
+                   for k, n in noisy.items()] + [f"the POST=0 {k} run did not happen" for k in unrun]),
         {"posted": {k: len(v) for k, v in quiet.items()}},
     ))
 
@@ -123,8 +124,11 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
 
     findings = [f"{what} head: {f}" for what, surf in (("green", green_surfaces), ("red", red_surfaces))
                 for f in surf.get("findings") or []]
+    unread = [what for what, surf in (("green", green_surfaces), ("red", red_surfaces)) if not surf]
     preds.append(Predicate(
-        "V2.result_surfaces_agree", not findings, "the bridge's result surfaces disagree: " + "; ".join(findings),
+        "V2.result_surfaces_agree", not findings and not unread,
+        "the bridge's result surfaces disagree: " + "; ".join(findings) if findings
+        else f"the result surfaces of the {' and '.join(unread)} head were never read",
         {"findings": findings},
     ))
 
