@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
-# Every module's documentation renders with ansible-doc (DOCUMENTATION, EXAMPLES and RETURN parse).
+# Every module's and lookup's documentation renders with ansible-doc (DOCUMENTATION, EXAMPLES and RETURN parse).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
 fail=0
-for file in plugins/modules/*.py; do
-  name=$(basename "$file" .py)
-  if out=$("$BIN/ansible-doc" "coopcloud.cc_ci.$name" 2>&1 >/dev/null) && [ -z "$out" ]; then
-    echo "ok   coopcloud.cc_ci.$name"
+render() {  # render <plugin type> <file>
+  local name out
+  name=coopcloud.cc_ci.$(basename "$2" .py)
+  if out=$("$BIN/ansible-doc" -t "$1" "$name" 2>&1 >/dev/null) && [ -z "$out" ]; then
+    echo "ok   $1 $name"
   else
-    echo "FAIL coopcloud.cc_ci.$name: $out"; fail=1
+    echo "FAIL $1 $name: $out"; fail=1
   fi
-done
+}
+for file in plugins/modules/*.py; do render module "$file"; done
+for file in plugins/lookup/*.py; do render lookup "$file"; done
 "$BIN/ansible-doc" -l coopcloud.cc_ci >/dev/null || fail=1
 exit $fail
