@@ -60,7 +60,8 @@ def test_claims_modules_expose_evaluate_returning_named_predicates() -> None:
         assert check.claims_name == f"claims/{check.id.lower()}.py"
         found = check.claims.evaluate({})
         assert found and all(isinstance(p, Predicate) and p.name.startswith(check.id + ".") for p in found)
-        assert not any(p.ok for p in found), f"{check.id}: a claim over nothing read holds"
+        # Over nothing read the check cannot pass (absence claims, "nothing was posted", may hold).
+        assert not all(p.ok for p in found), f"{check.id}: every claim holds over nothing read"
 
 
 def test_a_broken_claims_module_fails_the_check_naming_module_and_exception(monkeypatch) -> None:
