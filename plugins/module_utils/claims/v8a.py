@@ -143,11 +143,13 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
 
     summary = done.get("summary_path")
     tail = done.get("pane_tail") or ""
+    why = ("not in the pane" if summary else "no upgrade-all-*.md written by the run" if done.get("status") == "IDLE"
+           else "the session never went idle, so none was read")
     shown = bool(summary) and (summary.rsplit("/", 1)[-1] in tail or "PRs to review" in tail)
     preds.append(Predicate(
         "V8a.summary_visible", done.get("status") == "IDLE" and shown,
         f"the finished session does not show its summary (summary file {summary or 'none'}; "
-        f"{'not in the pane' if summary else 'no upgrade-all-*.md written by the run'})",
+        f"{why})",
         {"summary_path": summary, "pane_tail_chars": len(tail)}))
 
     # -- wedged: seeded by the rule, then replaced -----------------------------------------------
