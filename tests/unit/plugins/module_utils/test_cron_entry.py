@@ -52,8 +52,8 @@ NEW = ["# BEGIN ccci-upgrade-all (managed)", "PATH=/newer", "1 5 * * 2 run # ccc
        "# END ccci-upgrade-all"]
 
 
-def splice_lines(lines, block=NEW):
-    return ce.splice("\n".join(lines) + "\n", block).splitlines()
+def splice_lines(lines, block: list[str] | None = None, remove: bool = False):
+    return ce.splice("\n".join(lines) + "\n", None if remove else (block or NEW)).splitlines()
 
 
 def test_clean_block_replaced_in_place():
@@ -73,7 +73,7 @@ def test_begin_alone_is_removed_with_a_note():
     before = ["A=1", BLOCK[0], "B=2", "3 3 * * * theirs"]
     loc = ce.locate(before)
     assert any("BEGIN marker with no END and no job line" in n for n in loc.notes)
-    assert splice_lines(before, None) == ["A=1", "B=2", "3 3 * * * theirs"]
+    assert splice_lines(before, remove=True) == ["A=1", "B=2", "3 3 * * * theirs"]
 
 
 def test_two_blocks_become_one():
@@ -92,7 +92,7 @@ def test_end_before_begin():
 def test_hand_edited_job_line_keeps_the_users_variables_above_it():
     before = ["MAILTO=me", "MYVAR=users", "PATH=/users/path", "0 4 * * 1 edited # ccci-upgrade-all anchor=x", "6 6 * * * theirs"]
     assert splice_lines(before) == ["MAILTO=me", "MYVAR=users", "PATH=/users/path", *NEW, "6 6 * * * theirs"]
-    assert splice_lines(before, None) == ["MAILTO=me", "MYVAR=users", "PATH=/users/path", "6 6 * * * theirs"]
+    assert splice_lines(before, remove=True) == ["MAILTO=me", "MYVAR=users", "PATH=/users/path", "6 6 * * * theirs"]
 
 
 def test_removing_the_only_block_leaves_no_blank_crontab():
