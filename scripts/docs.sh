@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every module's and lookup's documentation renders with ansible-doc (DOCUMENTATION, EXAMPLES and RETURN parse).
+# Every module's, lookup's and callback's documentation renders with ansible-doc (DOCUMENTATION, EXAMPLES and RETURN parse).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
@@ -15,5 +15,6 @@ render() {  # render <plugin type> <file>
 }
 for file in plugins/modules/*.py; do render module "$file"; done
 for file in plugins/lookup/*.py; do render lookup "$file"; done
+for file in plugins/callback/*.py; do render callback "$file"; done
 "$BIN/ansible-doc" -l coopcloud.cc_ci >/dev/null || fail=1
 exit $fail

@@ -177,6 +177,15 @@ def _bare(name: str, check_id: str) -> str:
     return name[len(check_id) + 1:] if name.startswith(f"{check_id}.") else name
 
 
+def held_names(v: CheckView) -> list[str]:
+    """The predicates that held, by name; the numbered ``expectation_<n>`` of a check not yet
+    written as named claims are counted, not listed (their numbers tell a reader nothing)."""
+    named = [_bare(p.name, v.id) for p in v.predicates if p.ok]
+    plain = [n for n in named if re.fullmatch(r"expectation_\d+", n)]
+    return [n for n in named if n not in plain] + ([f"{len(plain)} expectation{'s' if len(plain) > 1 else ''}"]
+                                                   if plain else [])
+
+
 def predicates_of(evidence: dict[str, Any]) -> list[Predicate]:
     """``evidence.predicates`` as the checks record them (``[{name, ok, diagnosis, inputs}]``);
     none when a check does not record them yet."""
@@ -272,9 +281,9 @@ def to_markdown(target: str, started: float, finished: float, checks: list[Check
         for p in v.failed:
             inputs = f" (inputs: `{_short(p.inputs, 80)}`)" if p.inputs not in (None, {}, []) else ""
             out.append(f"- ❌ `{_bare(p.name, v.id)}` — {_md_inline(p.diagnosis or 'did not hold')}{inputs}")
-        held = [_bare(p.name, v.id) for p in v.predicates if p.ok]
+        held = held_names(v)
         if held:
-            out.append(f"- ✅ held: {', '.join(f'`{n}`' for n in held)}")
+            out.append(f"- ✅ held: {', '.join(n if ' ' in n else f'`{n}`' for n in held)}")
         if v.predicates:
             out.append("")
         if v.links:
@@ -306,7 +315,7 @@ def to_html(target: str, started: float, finished: float, checks: list[CheckResu
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         "<title>REVIEW-5 — Phase 5 cold verification</title>", f"<style>{_CSS}</style></head><body>",
         "<h1>REVIEW-5 — Phase 5 cold verification of the upgrade flow</h1>",
-        f'<p><strong class="{overall.split()[0]}">{_h(overall)}</strong> — {len(views)} checks · target '
+        f'<p>Overall: <strong class="{overall.split()[0]}">{_h(overall)}</strong> — {len(views)} checks · target '
         f"<code>{_h(target)}</code> · {_iso(started)} → {_iso(finished)} ({finished - started:.0f} s)</p>",
     ]
     if error:
@@ -338,9 +347,10 @@ def to_html(target: str, started: float, finished: float, checks: list[CheckResu
         items = [f"<li>✗ <code>{_h(_bare(p.name, v.id))}</code> — {_h(p.diagnosis or 'did not hold')}"
                  f"{' (inputs: <code>' + _h(_short(p.inputs, 300)) + '</code>)' if p.inputs not in (None, {}, []) else ''}"
                  f"</li>" for p in v.failed]
-        held = [_bare(p.name, v.id) for p in v.predicates if p.ok]
+        held = held_names(v)
         if held:
-            items.append("<li>✓ held: " + ", ".join(f"<code>{_h(n)}</code>" for n in held) + "</li>")
+            items.append("<li>✓ held: " + ", ".join(_h(n) if " " in n else f"<code>{_h(n)}</code>" for n in held)
+                         + "</li>")
         if items:
             parts.append("<ul>" + "".join(items) + "</ul>")
         if v.links:

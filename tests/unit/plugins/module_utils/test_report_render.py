@@ -210,3 +210,15 @@ def test_the_timeline_has_a_bar_per_check_and_build_the_waits_and_the_cron_marks
                                             ("", None), ("soon", None), (0, None), (True, None)])
 def test_epoch_reads_numbers_and_iso_times(value, expected):
     assert timeline.epoch(value) == expected
+
+
+def test_numbered_expectations_are_counted_not_listed(tmp_path):
+    preds = [{"name": "V3.expectation_1", "ok": True}, {"name": "V3.expectation_2", "ok": True},
+             {"name": "V3.pr_opened", "ok": True},
+             {"name": "V3.expectation_3", "ok": False, "diagnosis": "the PR was merged"}]
+    results = {"V3": CheckResult("V3", "FAIL", 3.0, {"predicates": preds}, "the PR was merged", 10.0)}
+    paths = report.write_all(str(tmp_path), "lab", 0.0, 20.0, results, [], ["V3"])
+    review = Path(paths["REVIEW-5.md"]).read_text()
+    assert "- ✅ held: `pr_opened`, 2 expectations" in review
+    assert "- ❌ `expectation_3` — the PR was merged" in review
+    assert "held: <code>pr_opened</code>, 2 expectations" in Path(paths["report.html"]).read_text()
