@@ -213,13 +213,15 @@ class RecipeUpgrade:
         return verdict.group(1), build.group(1) if build else "?"
 
     def test_loop(self, up: Path, upgrade: Upgrade, pr: dict, outcome: Outcome) -> None:
-        limit = 4 if self.cfg.has("agent-exceeds-3-runs") else 3
-        verdict = "RED"
+        limit = 4 if self.cfg.has("agent-exceeds-3-runs") else 2 if self.cfg.has("agent-stops-after-2-runs") else 3
+        verdict, said = "RED", "?"
         for run in range(1, limit + 1):
             self.say(f"## (d) !testme run {run}/3 on #{pr['number']}")
             verdict, build = self.testme(pr["number"])
             outcome.runs.append(f"run {run}: {verdict} {build}")
-            self.say(f"VERDICT={verdict} BUILD={build}")
+            # mutant: the transcript keeps the first run's build link for every later run
+            said = said if self.cfg.has("agent-reports-stale-build") and said != "?" else build
+            self.say(f"VERDICT={verdict} BUILD={said}")
             if verdict == "GREEN":
                 outcome.result = "SUCCESS"
                 return

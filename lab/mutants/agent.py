@@ -20,4 +20,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "The agent does not reset mirror main to upstream main before upgrading."),
     Mutant("agent-leaves-superseded-open", "agent", ("V7",), ("superseded upgrade PR", "left open"),
            "The agent opens a new upgrade PR and leaves the superseded one open."),
+    Mutant("agent-stops-after-2-runs", "agent", ("V4",), ("2 runs / 2 !testme instead of exactly 3", "stops early"),
+           "/recipe-upgrade gives up on a persistent regression after 2 !testme runs, yet reports 'not green after 3'."),
+    Mutant("agent-reports-stale-build", "agent", ("V4",), ("agent misreports", "BUILD="),
+           "/recipe-upgrade echoes the first run's build link for every later run, so its report cites the wrong build."),
 )

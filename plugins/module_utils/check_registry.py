@@ -15,6 +15,7 @@ from types import ModuleType
 # the module_utils its imports name, so this import is what puts them into check_result's payload.
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v1 as _v1
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v2 as _v2
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v4 as _v4
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a as _v8a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8 as _v8
@@ -80,6 +81,7 @@ CHECKS: tuple[Check, ...] = (
         "A seeded bad tag goes RED, is fixed on the same branch and goes GREEN within 3 runs, while a "
         "persistent regression gets exactly 3 RED runs, an open PR, RESULT FAILED and cc-ci untouched.",
         "Drone builds per PR in order, head SHA, comments, cc-ci branches",
+        claims=_v4,
     ),
     Check(
         "V5", "stale test, default mode: comment, no test edit", _ROLE + "v5_stale_test_comment",

@@ -29,6 +29,7 @@ __all__ = [
     "VERDICTS",
     "find_binary",
     "parse_kv",
+    "parse_reported_runs",
     "parse_result",
     "parse_verdict",
     "last_line",
@@ -261,6 +262,19 @@ def parse_result(text: str) -> tuple[str | None, str | None, str]:
                 continue  # an unknown SUCCESS-variant: keep it raw
             return line, token, rest.strip()
     return line, raw, ""
+
+
+_RUN_RE = re.compile(r"\bVERDICT=(GREEN|RED|PENDING|ERROR)\b(?:\s+BUILD=(\S+))?")
+
+
+def parse_reported_runs(text: str) -> list[dict[str, str | None]]:
+    """Each ``VERDICT=... BUILD=...`` the agent echoed from testme-on-pr.sh, in order: what the
+    skill said each ``!testme`` run gave (``build`` None for ``BUILD=?`` or none)."""
+    runs = []
+    for match in _RUN_RE.finditer(text or ""):
+        build = match.group(2)
+        runs.append({"verdict": match.group(1), "build": None if build in (None, "?") else build.rstrip("/")})
+    return runs
 
 
 class Timer:

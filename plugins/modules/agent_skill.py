@@ -113,6 +113,14 @@ transcript:
   description: Path of the transcript file.
   type: str
   returned: always
+reported_runs:
+  description:
+    - Each C(VERDICT=... BUILD=...) line the agent echoed from C(testme-on-pr.sh), in order
+      (C(build) is null for C(BUILD=?)); what the skill said each C(!testme) run gave.
+  type: list
+  elements: dict
+  returned: success
+  sample: [{verdict: RED, build: "http://127.0.0.1:8080/recipe-maintainers/cc-ci/7"}]
 stdout_tail:
   description: The last 40 lines of the transcript.
   type: str
@@ -136,6 +144,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import (
     CliError,
     CliRunner,
     CliTimeout,
+    parse_reported_runs,
     parse_result,
 )
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import secret_values
@@ -230,6 +239,7 @@ def main() -> None:
     except OSError as exc:
         module.fail_json(msg=f"cannot read transcript {transcript}: {exc.strerror}", changed=True)
     result_line, result, detail = parse_result(text)
+    reported_runs = parse_reported_runs(text)
     out = dict(
         changed=True,
         cmd=cmd,
@@ -242,6 +252,7 @@ def main() -> None:
         result_line=result_line,
         result=result,
         result_detail=detail,
+        reported_runs=reported_runs,
     )
     if result_line is None:
         module.fail_json(msg=f"agent printed no RESULT line for {prompt} (rc {rc}); transcript: {transcript}", **out)

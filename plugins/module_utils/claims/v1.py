@@ -122,14 +122,16 @@ def _run_claims(inputs: dict[str, Any], repo: str) -> list[Predicate]:
              "statuses": [{k: s.get(k) for k in ("state", "target_url", "created_at")} for s in mine]},
         ),
         Predicate(
-            "V1.result_after_build_end", not early,
+            "V1.result_after_build_end", bool(final) and not early,
             f"the bridge posted {early[0].get('state') if early else ''} on {_short(sha)} at "
-            f"{early[0].get('created_at') if early else ''}, before build {url} finished: a result the run did not have yet",
+            f"{early[0].get('created_at') if early else ''}, before build {url} finished: a result the run did not have yet"
+            if early else f"no final {CONTEXT} status on {_short(sha)} to time against build {url or '?'}",
             {"finished": finished, "final_statuses": [{k: s.get(k) for k in ("state", "created_at")} for s in final]},
         ),
         Predicate(
-            "V1.result_surfaces_agree", not findings,
-            "the bridge's result surfaces disagree: " + "; ".join(findings),
+            "V1.result_surfaces_agree", bool(dig(inputs, "verdict", "surfaces")) and not findings,
+            "the bridge's result surfaces disagree: " + "; ".join(findings) if findings
+            else "the run's result surfaces were never read",
             {"findings": findings},
         ),
     ]

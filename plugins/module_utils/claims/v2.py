@@ -214,7 +214,9 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
         {"builds": [{"url": b.get("url"), "failed_steps": b.get("failed_steps")} for b in red_builds]},
     ))
     lies = list(inputs.get("drone_lies") or [])
-    preds.append(Predicate("V2.drone_tells_truth", not lies, "; ".join(lies), {"lies": lies}))
+    preds.append(Predicate("V2.drone_tells_truth", bool(green_surfaces and red_surfaces) and not lies,
+                           "; ".join(lies) or "Drone's builds were never read against the result surfaces",
+                           {"lies": lies}))
 
     # -- exit status: judged only against a contract the operator states --------------------------
     contract = inputs.get("exit_codes") or {}
@@ -230,6 +232,9 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
         ))
 
     merged = [pr for pr in (green_after, red_new or red_after) if dig(pr, "pr", "merged", default=False)]
-    preds.append(Predicate("V2.prs_not_merged", not merged, "a verification PR was merged (guardrail broken)",
+    unread = not (dig(green_after, "pr") and dig(red_new or red_after, "pr"))
+    preds.append(Predicate("V2.prs_not_merged", not merged and not unread,
+                           "a verification PR was merged (guardrail broken)" if merged
+                           else "the verification PRs were not read back: whether they were merged is unknown",
                            {"merged": [dig(pr, "pr", "html_url") for pr in merged]}))
     return preds

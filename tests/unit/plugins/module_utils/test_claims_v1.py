@@ -65,7 +65,8 @@ def test_red_run_names_verdict_and_findings() -> None:
 def test_no_result_surface() -> None:
     assert failing(verdict__surfaces={}) == {
         "V1.result_lands_on_pr": "the run's result never landed on the PR (no cc-ci/testme status and no result "
-                                 "comment)"}
+                                 "comment)",
+        "V1.result_surfaces_agree": "the run's result surfaces were never read"}
     found = failing(verdict__verdict="PENDING", verdict__surfaces={})
     assert "(verdict PENDING; no result surface)" in found["V1.known_green_head_is_green"]
 
@@ -80,14 +81,15 @@ def test_membership_gate_open_and_prefix_trigger_and_merge() -> None:
     assert failing(pr_after__pr__merged=True) == {
         "V1.pr_not_merged": "the verification PR was merged (guardrail broken)"}
     unread = failing(pr_after={})  # nothing read back: neither the merge nor the head's status is known
-    assert set(unread) == {"V1.pr_not_merged", "V1.status_on_head_sha"}
+    assert set(unread) == {"V1.pr_not_merged", "V1.status_on_head_sha", "V1.result_after_build_end"}
     assert unread["V1.pr_not_merged"] == "the verification PR was not read back: whether it was merged is unknown"
 
 
 def test_tasks_that_never_ran_fail_their_claims() -> None:
     # The bot's comment fired nothing, so the verdict task was skipped: Ansible registers {"skipped": true}.
     found = failing(bot__outcome="timeout", verdict={"skipped": True})
-    assert set(found) == {"V1.bot_testme_fires", "V1.known_green_head_is_green", "V1.result_lands_on_pr"}
+    assert set(found) == {"V1.bot_testme_fires", "V1.known_green_head_is_green", "V1.result_lands_on_pr",
+                          "V1.result_surfaces_agree"}
     assert "verdict none" in found["V1.known_green_head_is_green"]
 
 

@@ -109,5 +109,4 @@ def test_each_lie_fails_its_claim(healthy, lie, predicate: str, words: str) -> N
 
 
 def test_missing_inputs_never_pass() -> None:
-    # Nothing ran: only the guardrail and Drone's own record (nothing contradicted) hold.
-    assert {p.name for p in v2.evaluate({}) if p.ok} == {"V2.drone_tells_truth", "V2.prs_not_merged"}
+    assert not [p.name for p in v2.evaluate({}) if p.ok]
