@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--build-seconds", type=float, default=3.0)
             p.add_argument("--poll-interval", type=float, default=1.0)
             p.add_argument("--runners", type=int, default=1, help="Drone runners (builds beyond wait queued)")
+            p.add_argument("--max-response-items", type=int, default=50,
+                           help="Gitea's MAX_RESPONSE_ITEMS: the page cap of every list (default 50)")
         if name == "up":
             p.add_argument("--fresh", action="store_true", help="wipe the state dir first")
     args = parser.parse_args(argv)
@@ -38,11 +40,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "serve":
         return daemon.serve(str(state), _faults(args.faults), args.build_seconds, args.poll_interval,
-                            runners=args.runners)
+                            runners=args.runners, max_response_items=args.max_response_items)
     if args.command == "up":
         try:
             path, started = daemon.up(state, _faults(args.faults), args.build_seconds, args.poll_interval,
-                                      args.fresh, runners=args.runners)
+                                      args.fresh, runners=args.runners,
+                                      max_response_items=args.max_response_items)
         except (RuntimeError, ValueError) as exc:
             print(f"lab up: {exc}", file=sys.stderr)
             return 1

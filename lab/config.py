@@ -46,13 +46,19 @@ class LabConfig:
     # The lab launcher's wedge time (the box's is 900 s): quiet seconds, with nothing in flight, after
     # which a live agent is wedged. V8a reads it (ccci_wedge_seconds) and waits it out once.
     wedge_seconds: float = 10.0
+    # Gitea's [api] MAX_RESPONSE_ITEMS: the largest page a list answers (boxes often lower it).
+    max_response_items: int = 50
 
     @classmethod
     def new(cls, state_dir: str | os.PathLike[str], faults: list[str] | None = None,
-            build_seconds: float = 3.0, poll_interval: float = 1.0, *, runners: int = 1) -> "LabConfig":
+            build_seconds: float = 3.0, poll_interval: float = 1.0, *, runners: int = 1,
+            max_response_items: int = 50) -> "LabConfig":
         state = Path(state_dir).resolve()
+        if max_response_items < 1:
+            raise ValueError(f"max_response_items must be at least 1, not {max_response_items}")
         cfg = cls(state_dir=str(state), faults=sorted(lab_faults.validate(faults or [])),
-                  build_seconds=build_seconds, poll_interval=poll_interval, runners=max(1, int(runners)))
+                  build_seconds=build_seconds, poll_interval=poll_interval, runners=max(1, int(runners)),
+                  max_response_items=max_response_items)
         cfg.root = str(state / "srv" / "cc-ci")
         cfg.abra_dir = str(state / "abra")
         cfg.tmux_tmpdir = str(state / "tmux")

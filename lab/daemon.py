@@ -109,8 +109,9 @@ def answers(url: str, path: str = "/") -> bool:
 
 
 def serve(state_dir: str, faults: list[str], build_seconds: float, poll_interval: float, *,
-          runners: int = 1) -> int:
-    cfg = LabConfig.new(state_dir, faults, build_seconds, poll_interval, runners=runners)
+          runners: int = 1, max_response_items: int = 50) -> int:
+    cfg = LabConfig.new(state_dir, faults, build_seconds, poll_interval, runners=runners,
+                        max_response_items=max_response_items)
     state = Path(cfg.state_dir)
     daemon_lock = _try_lock(state / ".daemon.lock")
     if daemon_lock is None:
@@ -258,17 +259,19 @@ def _daemon_pid(state: Path) -> int:
 
 
 def up(state: Path, faults: list[str], build_seconds: float, poll_interval: float,
-       fresh: bool, *, runners: int = 1) -> tuple[Path, bool]:
+       fresh: bool, *, runners: int = 1, max_response_items: int = 50) -> tuple[Path, bool]:
     """Start the lab unless it already runs with these settings; (lab.json, whether it started).
     Two at once on one state dir: the second waits for the first, then reuses its lab."""
     lab_faults.validate(faults)
+    if max_response_items < 1:
+        raise ValueError(f"max_response_items must be at least 1, not {max_response_items}")
     state.mkdir(parents=True, exist_ok=True)
     with exclusive(state):
-        return _up(state, faults, build_seconds, poll_interval, fresh, runners)
+        return _up(state, faults, build_seconds, poll_interval, fresh, runners, max_response_items)
 
 
 def _up(state: Path, faults: list[str], build_seconds: float, poll_interval: float,
-        fresh: bool, runners: int) -> tuple[Path, bool]:
+        fresh: bool, runners: int, max_response_items: int = 50) -> tuple[Path, bool]:
     if fresh:
         _down(state)
         for entry in state.iterdir():  # everything but the locks (this `up` holds one, make run another)
@@ -281,7 +284,8 @@ def _up(state: Path, faults: list[str], build_seconds: float, poll_interval: flo
     current = running(state)
     if current is not None:
         if (sorted(current.faults) == sorted(set(faults)) and current.build_seconds == build_seconds
-                and current.poll_interval == poll_interval and current.runners == runners):
+                and current.poll_interval == poll_interval and current.runners == runners
+                and current.max_response_items == max_response_items):
             return current.path, False
         log.info("lab up with other settings: restarting")
         _down(state)
@@ -290,7 +294,8 @@ def _up(state: Path, faults: list[str], build_seconds: float, poll_interval: flo
     state.mkdir(parents=True, exist_ok=True)
     (state / "lab.json").unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "lab", "serve", "--state", str(state), "--faults", ",".join(faults),
-           "--build-seconds", str(build_seconds), "--poll-interval", str(poll_interval), "--runners", str(runners)]
+           "--build-seconds", str(build_seconds), "--poll-interval", str(poll_interval), "--runners", str(runners),
+           "--max-response-items", str(max_response_items)]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
     env.pop("TMUX", None)  # lab tmux sessions must never land on the operator's tmux server

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import secrets
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ MEMORY_NOTE = DATA_DIR / "memory" / "cc-ci-upgrade-all-cron.md"  # the box's cro
 SKILLS = ("recipe-upgrade", "upgrade-all", "ci-test-review")
 UPSTREAM_AUTHOR = ("Co-op Cloud", "helo@coopcloud.tech")
 BOT_AUTHOR = ("cc-ci-bot", "cc-ci-bot@lab.local")
+MAINTAINER = "upstream-maintainer"
 
 # Seeding must not depend on the operator's git config (signing, hooks, default branch).
 GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
@@ -57,12 +59,22 @@ def seed_gitea(cfg: LabConfig, store: Store, git_root: Path) -> None:
                     "full_name": "cc-ci bot" if role == "bot" else "Outside Contributor",
                     "created": now_iso()}
             user["token"] = cfg.tokens[role]
+        # A human who maintains the upstream org and merges there (lab/gitea/maintainer.py); its
+        # token stays in gitea.json: the collection never holds it.
+        if MAINTAINER not in db["users"]:
+            db["users"][MAINTAINER] = {
+                "id": store.next_id("user"), "login": MAINTAINER, "email": f"{MAINTAINER}@lab.local",
+                "full_name": "Upstream Maintainer", "created": now_iso(), "token": secrets.token_hex(20)}
         bot = cfg.users["bot"]
-        for org, desc in ((cfg.mirror_org, "Mirrors of Co-op Cloud recipes under cc-ci test"),
-                          (cfg.upstream_org, "Co-op Cloud recipes (lab upstream)")):
+        for org, desc, members in ((cfg.mirror_org, "Mirrors of Co-op Cloud recipes under cc-ci test", [bot]),
+                                   (cfg.upstream_org, "Co-op Cloud recipes (lab upstream)", [bot, MAINTAINER])):
             if org not in db["orgs"]:
+                # Memberships are private, Gitea's default (DEFAULT_ORG_MEMBER_VISIBLE = false).
                 db["orgs"][org] = {"id": store.next_id("user"), "name": org, "full_name": org,
-                                   "description": desc, "members": [bot]}
+                                   "description": desc, "members": members, "public_members": []}
+            for login in members:
+                if login not in db["orgs"][org]["members"]:
+                    db["orgs"][org]["members"].append(login)
         if db.get("seeded"):
             return
         for recipe in cfg.sandbox_recipes:

@@ -1,8 +1,13 @@
 """Gitea API v1 routes over the Store (PRs, comments, statuses) and the bare git repos (content).
 
-Codes and shapes follow FACTS.md §2 and docs/ARCHITECTURE.md. Deliberately missing: merging.
-``POST .../pulls/{n}/merge`` answers 405 (and is recorded in gitea.json) so an accidental merge
-shows up instead of silently succeeding.
+Codes and shapes follow FACTS.md §2/§2a, Gitea 1.27.1's swagger (``../shared/spec``) and, where
+the swagger is silent, Gitea's source (go-gitea/gitea: routers/api/v1, services/convert). The
+contract test (tests/integration/test_gitea_contract.py) holds every recorded exchange against the
+swagger.
+
+Merging is Gitea's own ``POST .../pulls/{n}/merge`` (a real merge commit on the base branch). In
+the lab only the seeding (a human maintainer upstream) and the agent-merges mutant call it; every
+merge is also kept in gitea.json (``merges``) so a test can tell who merged what.
 """
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from . import objects as o
 from .gitrepo import FULL_SHA, GitError, GitRepo, Ident
@@ -22,10 +27,11 @@ from .store import Store, now_iso, parse_iso
 
 log = logging.getLogger("lab.gitea")
 
-VERSION = "1.27.0"
+VERSION = "1.27.1"
 STATES = ("pending", "success", "error", "failure", "warning", "skipped")
-DEFAULT_LIMIT = 30
-MAX_LIMIT = 50
+DEFAULT_PAGING_NUM = 30  # Gitea's [api] DEFAULT_PAGING_NUM
+MAX_RESPONSE_ITEMS = 50  # Gitea's [api] MAX_RESPONSE_ITEMS default; the lab's is a setting
+MERGE_STYLES = ("merge", "rebase", "rebase-merge", "squash", "fast-forward-only", "manually-merged")
 
 
 class ApiError(Exception):
@@ -71,8 +77,10 @@ REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 class GiteaApi:
     def __init__(self, store: Store, git_root: Path, base_url: Callable[[], str],
                  refuse_close: Callable[[str], bool] = lambda full: False,
-                 fake_close: Callable[[str], bool] = lambda full: False) -> None:
+                 fake_close: Callable[[str], bool] = lambda full: False,
+                 max_response_items: int = MAX_RESPONSE_ITEMS) -> None:
         self.store = store
+        self.max_response_items = max_response_items
         self.git_root = git_root
         self._base_url = base_url
         # Lab fault cleanup-skips-cc-ci-pr: closing a PR there is refused, as when the bot lacks
@@ -117,7 +125,7 @@ class GiteaApi:
         r("PATCH", REPO + r"/pulls/(?P<n>\d+)", self.edit_pull)
         r("GET", REPO + r"/pulls/(?P<n>\d+)/files", self.pull_files)
         r("GET", REPO + r"/pulls/(?P<n>\d+)/merge", self.pull_is_merged)
-        r("POST", REPO + r"/pulls/(?P<n>\d+)/merge", self.merge_refused)
+        r("POST", REPO + r"/pulls/(?P<n>\d+)/merge", self.merge_pull)
         r("GET", REPO + r"/issues/(?P<n>\d+)", self.get_issue)
         r("GET", REPO + r"/issues/comments", self.repo_comments)
         r("GET", REPO + r"/issues/comments/(?P<cid>\d+)", self.get_comment)
@@ -177,31 +185,41 @@ class GiteaApi:
             raise ApiError(403, "user should have a permission to write to a repo")
         return user
 
-    def _page(self, req: Request, items: list[Any], *, default: int = DEFAULT_LIMIT) -> Response:
-        """Gitea's paging: ``page``/``limit`` (capped at 50), ``Link`` and ``X-Total-Count``."""
+    def _page(self, req: Request, items: list[Any]) -> Response:
+        """Gitea's paging (routers/api/v1/utils.GetListOptions, services/context.SetLinkHeader):
+        ``limit`` <= 0 → DEFAULT_PAGING_NUM, above MAX_RESPONSE_ITEMS → capped; ``Link`` (next,
+        last, first, prev: the request's own query with ``page`` replaced) and ``X-Total-Count``."""
         try:
             page = max(1, int(req.q("page", "1") or 1))
-            limit = int(req.q("limit", "") or req.q("per_page", "") or default)
+            limit = int(req.q("limit", "0") or 0)
         except ValueError as exc:
             raise ApiError(422, f"bad paging parameter: {exc}") from exc
-        limit = min(MAX_LIMIT, limit if limit > 0 else default)
+        size = DEFAULT_PAGING_NUM if limit <= 0 else min(limit, self.max_response_items)
         total = len(items)
-        last = max(1, -(-total // limit))
+        last = max(1, -(-total // size))
         base = req.url.split("?", 1)[0]
-        rest = {k: v[0] for k, v in req.query.items() if k not in ("page", "limit", "per_page")}
 
         def link(p: int, rel: str) -> str:
-            return f'<{base}?{urlencode({**rest, "page": p, "limit": limit})}>; rel="{rel}"'
+            query = {**req.query, "page": [str(p)]}
+            return f'<{base}?{urlencode(query, doseq=True)}>; rel="{rel}"'
 
         links = []
         if page < last:
             links += [link(page + 1, "next"), link(last, "last")]
         if page > 1:
-            links += [link(1, "first"), link(page - 1, "prev")]
-        headers = {"X-Total-Count": str(total), "Access-Control-Expose-Headers": "Link, X-Total-Count"}
+            links += [link(1, "first"), link(min(page - 1, last), "prev")]
+        headers = {"X-Total-Count": str(total)}
+        expose = ["X-Total-Count"]
         if links:
             headers["Link"] = ",".join(links)
-        return Response(200, items[(page - 1) * limit: page * limit], headers)
+            expose.insert(0, "Link")
+        headers["Access-Control-Expose-Headers"] = ", ".join(expose)
+        return Response(200, items[(page - 1) * size: page * size], headers)
+
+    def _counted(self, items: list[Any]) -> Response:
+        """An unpaged list with Gitea's ``X-Total-Count`` (e.g. a PR's comments)."""
+        return Response(200, items, {"X-Total-Count": str(len(items)),
+                                     "Access-Control-Expose-Headers": "X-Total-Count"})
 
     def _user_by_login(self, login: str) -> dict[str, Any] | None:
         return self.store.user(login)
@@ -211,7 +229,7 @@ class GiteaApi:
         return Response(200, {"version": VERSION})
 
     def settings_api(self, req: Request) -> Response:
-        return Response(200, {"max_response_items": MAX_LIMIT, "default_paging_num": DEFAULT_LIMIT,
+        return Response(200, {"max_response_items": self.max_response_items, "default_paging_num": DEFAULT_PAGING_NUM,
                               "default_git_trees_per_page": 1000, "default_max_blob_size": 10485760})
 
     def current_user(self, req: Request) -> Response:
@@ -238,34 +256,51 @@ class GiteaApi:
         return self._page(req, [o.user_json(self.urls, u, with_email=False) for u in users if u])
 
     def org_member(self, req: Request, org: str, login: str) -> Response:
+        """routers/api/v1/org/member.go IsMember: 204/404 when the asker is a member (or admin);
+        404 when a non-member asks about themselves; otherwise 303 to the public membership."""
         rec = self._org(org)
-        requester = self._need_user(req)
-        # Gitea: a requester outside the org is redirected to the public membership check.
-        if not self.store.is_member(rec["name"], requester["login"]):
-            return Response(302, b"", {"Location": f"{self.urls.api}/orgs/{rec['name']}/public_members/{login}"})
-        if self._user_by_login(login) is None:
+        target = self._user_by_login(login)
+        if target is None:
             raise ApiError(404, f"user redirect does not exist [name: {login}]")
-        return Response(204 if self.store.is_member(rec["name"], login) else 404)
+        doer = req.user
+        if doer is not None:
+            if self.store.is_member(rec["name"], doer["login"]):
+                if self.store.is_member(rec["name"], target["login"]):
+                    return Response(204)
+                raise ApiError(404, "The target couldn't be found.")
+            if doer["login"].lower() == target["login"].lower():
+                raise ApiError(404, "The target couldn't be found.")
+        where = f"/api/v1/orgs/{quote(rec['name'], safe='')}/public_members/{quote(target['login'], safe='')}"
+        return Response(303, b"", {"Location": where, "Content-Type": "text/html; charset=utf-8"})
 
     def org_public_member(self, req: Request, org: str, login: str) -> Response:
+        """204 only for a public membership (Gitea's default for a new member is private)."""
         rec = self._org(org)
-        return Response(204 if self.store.is_member(rec["name"], login) else 404)
+        target = self._user_by_login(login)
+        if target is None:
+            raise ApiError(404, f"user redirect does not exist [name: {login}]")
+        public = [m.lower() for m in rec.get("public_members", [])]
+        if self.store.is_member(rec["name"], target["login"]) and target["login"].lower() in public:
+            return Response(204)
+        raise ApiError(404, "The target couldn't be found.")
 
     def org_repos(self, req: Request, org: str) -> Response:
         rec = self._org(org)
         repos = [r for r in self.store.db["repos"].values() if r["owner"] == rec["name"]]
-        return self._page(req, [self._repo_json(req, r) for r in sorted(repos, key=lambda r: r["id"])])
+        return self._page(req, [self._repo_json(req.user, r) for r in sorted(repos, key=lambda r: r["id"])])
 
     # -- repos, branches, commits ---------------------------------------------------------------
-    def _repo_json(self, req: Request, rec: dict[str, Any]) -> dict[str, Any]:
-        owner = self.store.org(rec["owner"]) or {"id": 0, "name": rec["owner"]}
+    def _repo_json(self, user: dict[str, Any] | None, rec: dict[str, Any]) -> dict[str, Any]:
+        owner = self.store.org(rec["owner"]) or self.store.user(rec["owner"]) or {"id": 0, "name": rec["owner"]}
         pulls = self.store.db["pulls"].get(f"{rec['owner']}/{rec['name']}", {})
         open_prs = sum(1 for p in pulls.values() if p["state"] == "open")
-        return o.repo_json(self.urls, rec, owner, can_push=self.can_write(req.user, rec), open_prs=open_prs)
+        git = GitRepo(self.git_root / rec["owner"] / f"{rec['name']}.git")
+        return o.repo_json(self.urls, rec, owner, can_push=self.can_write(user, rec), open_prs=open_prs,
+                           branch_count=len(git.branches()))
 
     def get_repo(self, req: Request, owner: str, repo: str) -> Response:
         _, rec, _ = self._repo(owner, repo)
-        return Response(200, self._repo_json(req, rec))
+        return Response(200, self._repo_json(req.user, rec))
 
     def collaborator(self, req: Request, owner: str, repo: str, login: str) -> Response:
         _, rec, _ = self._repo(owner, repo)
@@ -331,7 +366,7 @@ class GiteaApi:
         resolved = git.resolve(sha)
         if resolved is None:
             raise ApiError(404, f"object does not exist [id: {sha}, rel_path: ]")
-        return Response(200, o.commit_json(self.urls, full, git, resolved))
+        return Response(200, o.commit_json(self.urls, full, git, resolved, self.store.user_by_email))
 
     def list_commits(self, req: Request, owner: str, repo: str) -> Response:
         full, rec, git = self._repo(owner, repo)
@@ -341,7 +376,8 @@ class GiteaApi:
             raise ApiError(404, f"object does not exist [id: {ref}, rel_path: ]")
         path = req.q("path")
         shas = git.out("rev-list", sha, *(["--", path] if path else [])).split()
-        return self._page(req, [o.commit_json(self.urls, full, git, s) for s in shas[:MAX_LIMIT * 4]])
+        return self._page(req, [o.commit_json(self.urls, full, git, s, self.store.user_by_email)
+                                for s in shas[:self.max_response_items * 4]])
 
     # -- commit statuses ------------------------------------------------------------------------
     def _statuses(self, full: str, sha: str) -> list[dict[str, Any]]:
@@ -372,11 +408,10 @@ class GiteaApi:
         users = {u["id"]: u for u in self.store.db["users"].values()}
         statuses = [o.status_json(self.urls, full, s, users.get(s["creator"]))
                     for s in sorted(latest.values(), key=lambda s: s["id"])]
-        owner_rec = self.store.org(rec["owner"]) or {"id": 0, "name": rec["owner"]}
         return Response(200, {
             "state": o.combine([s["state"] for s in latest.values()]), "sha": sha,
             "total_count": len(statuses), "statuses": statuses,
-            "repository": o.repo_json(self.urls, rec, owner_rec, can_push=self.can_write(req.user, rec)),
+            "repository": self._repo_json(req.user, rec),
             "commit_url": f"{self.urls.repo_api(full)}/commits/{sha}",
             "url": f"{self.urls.repo_api(full)}/commits/{sha}/status",
         })
@@ -405,9 +440,14 @@ class GiteaApi:
         kind = {"blob": "file", "tree": "dir", "commit": "submodule"}[entry.type]
         if entry.mode == "120000":
             kind = "symlink"
+        last = git.last_commit_for(commit, entry.path)
+        info = git.commit(last)
         data: dict[str, Any] = {
             "name": entry.path.rsplit("/", 1)[-1], "path": entry.path, "sha": entry.sha,
-            "last_commit_sha": git.last_commit_for(commit, entry.path), "type": kind,
+            "last_commit_sha": last, "last_commit_message": info["message"],
+            "last_author_date": info["author"].date,  # type: ignore[union-attr]
+            "last_committer_date": info["committer"].date,  # type: ignore[union-attr]
+            "type": kind,
             "size": entry.size, "encoding": None, "content": None, "target": None,
             "url": f"{api}/contents/{entry.path}?ref={ref}",
             "html_url": f"{html}/src/commit/{commit}/{entry.path}",
@@ -484,11 +524,8 @@ class GiteaApi:
         entry = git.entry(commit, path)
         return Response(200 if existing else 201, {
             "content": self._content_json(full, git, commit, target, entry, False),
-            "commit": {**o.commit_json(self.urls, full, git, commit)["commit"], "sha": commit,
-                       "html_url": f"{self.urls.repo_html(full)}/commit/{commit}",
-                       "parents": [{"sha": parent, "url": f"{self.urls.repo_api(full)}/git/commits/{parent}"}]},
-            "verification": {"verified": False, "reason": "gpg.error.not_signed_commit",
-                             "signature": "", "signer": None, "payload": ""},
+            "commit": o.file_commit_json(self.urls, full, git, commit),
+            "verification": dict(o.NOT_SIGNED),
         })
 
     def raw(self, req: Request, owner: str, repo: str, path: str) -> Response:
@@ -521,10 +558,9 @@ class GiteaApi:
         if bsha is None or hsha is None:
             raise ApiError(404, f"{'BaseNotExist' if bsha is None else 'HeadNotExist'}")
         shas = git.rev_list(bsha, hsha)
-        mb = git.merge_base(bsha, hsha) or bsha
         return Response(200, {"total_commits": len(shas),
-                              "commits": [o.commit_json(self.urls, full, git, s) for s in shas],
-                              "files": git.diff_files(mb, hsha)})
+                              "commits": [o.commit_json(self.urls, full, git, s, self.store.user_by_email)
+                                          for s in shas]})
 
     def mirror_sync(self, req: Request, owner: str, repo: str) -> Response:
         _, rec, _ = self._repo(owner, repo)
@@ -553,37 +589,53 @@ class GiteaApi:
                 pr["updated"] = now_iso()
             git.set_ref(f"refs/pull/{pr['index']}/head", sha)
 
+    def _head_info(self, full: str, rec: dict[str, Any], git: GitRepo, pr: dict[str, Any],
+                   repo_obj: dict[str, Any]) -> dict[str, Any]:
+        """services/convert/pull.go: ``label`` is always the head branch; ``ref`` is the branch
+        while it exists, else ``refs/pull/<n>/head`` (and ``sha`` is read from that ref)."""
+        n = pr["index"]
+        sha = git.branch_sha(pr["head_ref"])
+        ref = pr["head_ref"]
+        if sha is None:
+            ref = f"refs/pull/{n}/head"
+            sha = git.resolve(ref) or pr["head_sha"]
+        return {"label": pr["head_ref"], "ref": ref, "sha": sha, "repo_id": rec["id"], "repo": repo_obj}
+
     def _pr_json(self, full: str, rec: dict[str, Any], git: GitRepo, pr: dict[str, Any],
-                 detail: bool = True) -> dict[str, Any]:
+                 user: dict[str, Any] | None = None, detail: bool = True) -> dict[str, Any]:
         self._refresh_head(full, git, pr)
         urls = self.urls
-        owner = self.store.org(rec["owner"]) or {"id": 0, "name": rec["owner"]}
-        repo_obj = o.repo_json(urls, rec, owner, can_push=False)
+        repo_obj = self._repo_json(user, rec)
         base_sha = git.branch_sha(pr["base_ref"]) or pr["base_sha"]
-        head_sha = pr["head_sha"]
-        merge_base = git.merge_base(base_sha, head_sha) or base_sha
+        head = self._head_info(full, rec, git, pr, repo_obj)
+        head_sha = head["sha"]
+        merged = bool(pr.get("merged"))
+        # A merged PR's diff is merge base..head (routers/api/v1/repo/pull.go GetPullRequestFiles).
+        merge_base = pr.get("merge_base") if merged else (git.merge_base(base_sha, head_sha) or base_sha)
         files = git.diff_files(merge_base, head_sha) if detail else []
-        mergeable = pr["state"] == "open" and git.mergeable(base_sha, head_sha) if detail else pr["state"] == "open"
-        user = self.store.user(pr["user"])
+        mergeable = (pr["state"] == "open" and git.mergeable(base_sha, head_sha)) if detail else pr["state"] == "open"
         n = pr["index"]
         comments = sum(1 for c in self.store.db["comments"].values() if c["repo"] == full and c["issue"] == n)
+        merger = self.store.user(pr.get("merged_by") or "") if merged else None
         return {
             "id": pr["id"], "url": f"{urls.repo_html(full)}/pulls/{n}", "number": n,
-            "user": o.user_json(urls, user, with_email=False), "title": pr["title"], "body": pr["body"],
-            "labels": [], "milestone": None, "assignee": None, "assignees": None,
-            "requested_reviewers": None, "requested_reviewers_teams": None,
+            "user": o.user_json(urls, self.store.user(pr["user"]), with_email=False),
+            "title": pr["title"], "body": pr["body"], "content_version": pr.get("content_version", 0),
+            "labels": [], "milestone": None, "assignee": None, "assignees": [],
+            "requested_reviewers": [], "requested_reviewers_teams": [],
             "state": pr["state"], "draft": False, "is_locked": False, "comments": comments,
             "review_comments": 0, "additions": sum(f["additions"] for f in files),
             "deletions": sum(f["deletions"] for f in files), "changed_files": len(files),
             "html_url": f"{urls.repo_html(full)}/pulls/{n}",
             "diff_url": f"{urls.repo_html(full)}/pulls/{n}.diff",
             "patch_url": f"{urls.repo_html(full)}/pulls/{n}.patch",
-            "mergeable": bool(mergeable), "merged": False, "merged_at": None,
-            "merge_commit_sha": None, "merged_by": None, "allow_maintainer_edit": False,
+            "mergeable": bool(mergeable), "merged": merged, "merged_at": pr.get("merged_at") if merged else None,
+            "merge_commit_sha": pr.get("merge_commit_sha") if merged else None,
+            "merged_by": o.user_json(urls, merger, with_email=False),
+            "allow_maintainer_edit": False,
             "base": {"label": pr["base_ref"], "ref": pr["base_ref"], "sha": base_sha,
                      "repo_id": rec["id"], "repo": repo_obj},
-            "head": {"label": pr["head_ref"], "ref": pr["head_ref"], "sha": head_sha,
-                     "repo_id": rec["id"], "repo": repo_obj},
+            "head": head,
             "merge_base": merge_base, "due_date": None,
             "created_at": pr["created"], "updated_at": pr["updated"], "closed_at": pr["closed"],
             "pin_order": 0,
@@ -597,12 +649,12 @@ class GiteaApi:
         prs = [p for p in self._pulls(full).values() if state == "all" or p["state"] == state]
         prs.sort(key=lambda p: p["index"], reverse=True)  # Gitea's default: newest first
         resp = self._page(req, prs)
-        resp.body = [self._pr_json(full, rec, git, p) for p in resp.body]
+        resp.body = [self._pr_json(full, rec, git, p, req.user) for p in resp.body]
         return resp
 
     def get_pull(self, req: Request, owner: str, repo: str, n: str) -> Response:
         full, rec, git = self._repo(owner, repo)
-        return Response(200, self._pr_json(full, rec, git, self._pull(full, n)))
+        return Response(200, self._pr_json(full, rec, git, self._pull(full, n), req.user))
 
     def create_pull(self, req: Request, owner: str, repo: str) -> Response:
         full, rec, git = self._repo(owner, repo)
@@ -641,7 +693,7 @@ class GiteaApi:
                       "state": "open", "created": stamp, "updated": stamp, "closed": None}
                 db["pulls"].setdefault(full, {})[str(index)] = pr
             git.set_ref(f"refs/pull/{index}/head", head_sha)
-        return Response(201, self._pr_json(full, rec, git, pr))
+        return Response(201, self._pr_json(full, rec, git, pr, user))
 
     def edit_pull(self, req: Request, owner: str, repo: str, n: str) -> Response:
         full, rec, git = self._repo(owner, repo)
@@ -653,8 +705,9 @@ class GiteaApi:
         with self.store.write():
             if "title" in body and body["title"]:
                 pr["title"] = str(body["title"])
-            if "body" in body and body["body"] is not None:
+            if "body" in body and body["body"] is not None and str(body["body"]) != pr["body"]:
                 pr["body"] = str(body["body"])
+                pr["content_version"] = pr.get("content_version", 0) + 1
             state = body.get("state")
             if state == "closed" and self._refuse_close(full):
                 raise ApiError(403, "user should have a permission to write to a repo")
@@ -664,6 +717,8 @@ class GiteaApi:
                 self._refresh_head(full, git, pr)
                 pr["state"], pr["closed"] = "closed", now_iso()
             elif state == "open" and pr["state"] == "closed":
+                if pr.get("merged"):
+                    raise ApiError(409, "cannot reopen a merged pull request")
                 if git.branch_sha(pr["head_ref"]) is None:
                     raise ApiError(422, "cannot reopen: the head branch is gone")
                 for other in self._pulls(full).values():
@@ -674,14 +729,14 @@ class GiteaApi:
             elif state not in (None, "open", "closed"):
                 raise ApiError(422, f"invalid state {state!r}")
             pr["updated"] = now_iso()
-        return Response(201, self._pr_json(full, rec, git, pr))  # Gitea answers 201 here
+        return Response(201, self._pr_json(full, rec, git, pr, user))  # Gitea answers 201 here
 
     def pull_files(self, req: Request, owner: str, repo: str, n: str) -> Response:
         full, _, git = self._repo(owner, repo)
         pr = self._pull(full, n)
         self._refresh_head(full, git, pr)
         base_sha = git.branch_sha(pr["base_ref"]) or pr["base_sha"]
-        mb = git.merge_base(base_sha, pr["head_sha"]) or base_sha
+        mb = pr["merge_base"] if pr.get("merged") else (git.merge_base(base_sha, pr["head_sha"]) or base_sha)
         files = git.diff_files(mb, pr["head_sha"])
         html, api = self.urls.repo_html(full), self.urls.repo_api(full)
         for f in files:
@@ -693,21 +748,63 @@ class GiteaApi:
 
     def pull_is_merged(self, req: Request, owner: str, repo: str, n: str) -> Response:
         full, _, _ = self._repo(owner, repo)
-        self._pull(full, n)
-        return Response(404)  # never merged: the lab cannot merge
+        if self._pull(full, n).get("merged"):
+            return Response(204)
+        raise ApiError(404, "The target couldn't be found.")
 
-    def merge_refused(self, req: Request, owner: str, repo: str, n: str) -> Response:
-        full, _, _ = self._repo(owner, repo)
-        self._pull(full, n)
-        who = (req.user or {}).get("login")
-        log.warning("MERGE ATTEMPT on %s#%s by %s refused (the lab has no merge)", full, n, who)
-        with self.store.write() as db:
-            db["merge_attempts"].append({"repo": full, "number": int(n), "user": who, "at": now_iso()})
-        raise ApiError(405, "merging is disabled on this lab Gitea: cc-ci never merges")
+    def merge_pull(self, req: Request, owner: str, repo: str, n: str) -> Response:
+        """routers/api/v1/repo/pull.go MergePullRequest, style ``merge`` only: a real merge commit
+        (``git merge --no-ff`` semantics) on the base branch; 404 closed, 405 merged / not allowed /
+        not mergeable, 409 conflicts or a stale ``head_commit_id``; 200 with no body."""
+        full, rec, git = self._repo(owner, repo)
+        pr = self._pull(full, n)
+        user = self._need_user(req)
+        body = req.json()
+        do = str(body.get("Do") or body.get("do") or "")
+        if do and do not in MERGE_STYLES:
+            raise ApiError(422, "[Do]: In")
+        if pr["state"] == "closed" and not pr.get("merged"):
+            raise ApiError(404, "The target couldn't be found.")
+        if not self.can_write(user, rec):
+            raise ApiError(405, "User not allowed to merge PR")
+        if pr.get("merged"):
+            raise ApiError(405, "")
+        if (do or "merge") != "merge":
+            raise ApiError(405, f"{do} is not allowed an allowed merge style for this repository")
+        with self.store.lock:
+            self._refresh_head(full, git, pr)
+            base_sha, head_sha = git.branch_sha(pr["base_ref"]), pr["head_sha"]
+            if base_sha is None:
+                raise ApiError(405, "Please try again later")
+            wanted = str(body.get("head_commit_id") or "")
+            if wanted and wanted != head_sha:
+                raise ApiError(409, "head out of date")
+            if not git.mergeable(base_sha, head_sha):
+                raise ApiError(409, "merge failed because of conflict")
+            merge_base = git.merge_base(base_sha, head_sha) or base_sha
+            title = str(body.get("MergeTitleField") or body.get("merge_title_field") or "").strip() or \
+                f"Merge pull request '{pr['title']}' (#{pr['index']}) from {pr['head_ref']} into {pr['base_ref']}"
+            extra = str(body.get("MergeMessageField") or body.get("merge_message_field") or "").strip()
+            message = title + (f"\n\n{extra}" if extra else "") + \
+                f"\n\nReviewed-on: {self.urls.repo_html(full)}/pulls/{pr['index']}\n"
+            who = Ident(user.get("full_name") or user["login"], user["email"])
+            sha = git.merge_commit(base_sha, head_sha, message, who)
+            git.set_ref(f"refs/heads/{pr['base_ref']}", sha, base_sha)
+            with self.store.write() as db:
+                stamp = now_iso()
+                pr.update(state="closed", closed=stamp, updated=stamp, merged=True, merged_at=stamp,
+                          merged_by=user["login"], merge_commit_sha=sha, merge_base=merge_base)
+                db["merges"].append({"repo": full, "number": pr["index"], "user": user["login"], "sha": sha,
+                                     "at": stamp})
+            log.info("merged %s#%s by %s: %s", full, pr["index"], user["login"], sha)
+            if body.get("delete_branch_after_merge") and pr["head_ref"] != rec["default_branch"]:
+                if git.branch_sha(pr["head_ref"]) is not None:
+                    git.delete_branch(pr["head_ref"])
+        return Response(200)
 
     def get_issue(self, req: Request, owner: str, repo: str, n: str) -> Response:
         full, rec, git = self._repo(owner, repo)
-        pr = self._pr_json(full, rec, git, self._pull(full, n), detail=False)
+        pr = self._pr_json(full, rec, git, self._pull(full, n), req.user, detail=False)
         return Response(200, {
             "id": pr["id"], "url": f"{self.urls.repo_api(full)}/issues/{n}", "html_url": pr["html_url"],
             "number": pr["number"], "user": pr["user"], "title": pr["title"], "body": pr["body"],
@@ -745,7 +842,7 @@ class GiteaApi:
         self._pull(full, n)
         items = [c for c in self.store.db["comments"].values() if c["repo"] == full and c["issue"] == int(n)]
         items.sort(key=lambda c: c["id"])
-        return Response(200, [self._comment_json(full, c) for c in self._filter_time(req, items)])
+        return self._counted([self._comment_json(full, c) for c in self._filter_time(req, items)])
 
     def repo_comments(self, req: Request, owner: str, repo: str) -> Response:
         full, _, _ = self._repo(owner, repo)

@@ -195,6 +195,18 @@ class GitRepo:
         return self.run("merge-tree", "--write-tree", base, head, check=False).returncode == 0
 
     # -- writing --------------------------------------------------------------------------------
+    def merge_commit(self, base: str, head: str, message: str, who: Ident) -> str:
+        """A two-parent merge commit of ``head`` into ``base`` (what Gitea's merge style "merge"
+        makes: ``git merge --no-ff``); the caller moves the branch. GitError on conflicts."""
+        proc = self.run("merge-tree", "--write-tree", base, head, check=False)
+        if proc.returncode != 0:
+            raise GitError(f"merge of {head[:10]} into {base[:10]} conflicts")
+        tree = proc.stdout.decode().split()[0]
+        env = {"GIT_AUTHOR_NAME": who.name, "GIT_AUTHOR_EMAIL": who.email,
+               "GIT_COMMITTER_NAME": who.name, "GIT_COMMITTER_EMAIL": who.email}
+        return self.run("commit-tree", tree, "-p", base, "-p", head, input=message.encode(),
+                        env=env).stdout.decode().strip()
+
     def commit_file(self, parent: str | None, path: str, content: bytes | None, message: str,
                     author: Ident, committer: Ident | None = None) -> str:
         """A new commit on top of ``parent`` with ``path`` set to ``content`` (None deletes it).

@@ -6,11 +6,12 @@ leaves the rest at Gitea's zero values, so a client that works here parses a rea
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Callable
 
 from .gitrepo import GitRepo, Ident
 
 EPOCH = "1970-01-01T00:00:00Z"
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git's empty tree: a root commit's diff base
 
 
 class Urls:
@@ -29,19 +30,20 @@ class Urls:
 
 
 def user_json(urls: Urls, user: dict[str, Any] | None, *, with_email: bool = True) -> dict[str, Any] | None:
+    """Gitea's User (modules/structs/user.go): also what an org looks like as a repo's owner."""
     if user is None:
         return None
-    login = user["login"]
+    login = user.get("login") or user["name"]
     avatar = hashlib.md5(user.get("email", login).encode()).hexdigest()
     return {
         "id": user["id"], "login": login, "login_name": "", "source_id": 0,
         "full_name": user.get("full_name", ""), "email": user.get("email", "") if with_email else "",
         "avatar_url": f"{urls.base}/avatars/{avatar}", "html_url": f"{urls.base}/{login}",
-        "language": "en-US", "is_admin": False, "last_login": user.get("created", EPOCH),
+        "language": "", "is_admin": False, "last_login": user.get("created", EPOCH),
         "created": user.get("created", EPOCH), "restricted": False, "active": True,
-        "prohibit_login": False, "location": "", "website": "", "description": "",
+        "prohibit_login": False, "location": "", "website": "", "description": user.get("description", ""),
         "visibility": "public", "followers_count": 0, "following_count": 0,
-        "starred_repos_count": 0, "username": login,
+        "starred_repos_count": 0,
     }
 
 
@@ -56,11 +58,11 @@ def org_json(urls: Urls, org: dict[str, Any]) -> dict[str, Any]:
 
 
 def repo_json(urls: Urls, repo: dict[str, Any], owner: dict[str, Any], *, can_push: bool,
-              open_prs: int = 0) -> dict[str, Any]:
+              open_prs: int = 0, branch_count: int = 0) -> dict[str, Any]:
     full = f"{repo['owner']}/{repo['name']}"
     return {
         "id": repo["id"],
-        "owner": {**org_json(urls, owner), "login": owner["name"]},
+        "owner": user_json(urls, owner, with_email=False),
         "name": repo["name"], "full_name": full, "description": repo.get("description", ""),
         "empty": False, "private": False, "fork": False, "template": False, "parent": None,
         "mirror": False, "size": 0, "language": "", "languages_url": f"{urls.repo_api(full)}/languages",
@@ -72,14 +74,20 @@ def repo_json(urls: Urls, repo: dict[str, Any], owner: dict[str, Any], *, can_pu
         "created_at": repo.get("created", EPOCH), "updated_at": repo.get("updated", EPOCH),
         "archived_at": EPOCH,
         "permissions": {"admin": False, "push": can_push, "pull": True},
-        "has_issues": True, "has_wiki": False, "has_pull_requests": True, "has_projects": False,
-        "has_releases": True, "has_packages": False, "has_actions": False,
+        "has_code": True, "has_issues": True, "has_wiki": False, "has_pull_requests": True,
+        "has_projects": False, "projects_mode": "all", "has_releases": True, "has_packages": False,
+        "has_actions": False, "internal_tracker": {"enable_time_tracker": False,
+                                                   "allow_only_contributors_to_track_time": True,
+                                                   "enable_issue_dependencies": True},
         "ignore_whitespace_conflicts": False, "allow_merge_commits": True, "allow_rebase": True,
         "allow_rebase_explicit": True, "allow_squash_merge": True, "allow_fast_forward_only_merge": True,
-        "allow_rebase_update": True, "default_delete_branch_after_merge": False,
-        "default_merge_style": "merge", "default_allow_maintainer_edit": False,
+        "allow_rebase_update": True, "allow_manual_merge": False, "autodetect_manual_merge": False,
+        "allow_merge_update": True, "default_update_style": "merge",
+        "default_delete_branch_after_merge": False, "default_merge_style": "merge",
+        "default_allow_maintainer_edit": False, "default_target_branch": "",
+        "branch_count": branch_count,
         "avatar_url": "", "internal": False, "mirror_interval": "", "object_format_name": "sha1",
-        "mirror_updated": EPOCH, "topics": [], "licenses": [],
+        "mirror_updated": EPOCH, "mirror_last_sync_at": EPOCH, "topics": [], "licenses": [],
     }
 
 
@@ -87,11 +95,22 @@ def _ident(i: Ident) -> dict[str, Any]:
     return {"name": i.name, "email": i.email, "date": i.date}
 
 
-def commit_json(urls: Urls, full: str, git: GitRepo, sha: str) -> dict[str, Any]:
-    """The shape of ``GET /repos/{o}/{r}/git/commits/{sha}`` (and of compare's ``commits[]``)."""
+# Gitea's answer for an unsigned commit (services/asymkey: "gpg.error.not_signed_commit").
+NOT_SIGNED = {"verified": False, "reason": "gpg.error.not_signed_commit", "signature": "", "signer": None,
+              "payload": ""}
+
+
+def commit_json(urls: Urls, full: str, git: GitRepo, sha: str,
+                users_by_email: Callable[[str], dict[str, Any] | None] = lambda email: None) -> dict[str, Any]:
+    """The shape of ``GET /repos/{o}/{r}/git/commits/{sha}`` (and of compare's ``commits[]``):
+    files and stats included, as Gitea does by default; author/committer are the Gitea users whose
+    email the commit carries (null when none)."""
     c = git.commit(sha)
     author, committer = c["author"], c["committer"]
     api = urls.repo_api(full)
+    parents: list[str] = c["parents"]  # type: ignore[assignment]
+    files = git.diff_files(parents[0], sha) if parents else git.diff_files(EMPTY_TREE, sha)
+    adds, dels = sum(f["additions"] for f in files), sum(f["deletions"] for f in files)
     return {
         "url": f"{api}/git/commits/{sha}", "sha": sha, "created": committer.date,  # type: ignore[union-attr]
         "html_url": f"{urls.repo_html(full)}/commit/{sha}",
@@ -100,12 +119,29 @@ def commit_json(urls: Urls, full: str, git: GitRepo, sha: str) -> dict[str, Any]
             "author": _ident(author), "committer": _ident(committer),  # type: ignore[arg-type]
             "message": c["message"],
             "tree": {"url": f"{api}/git/trees/{c['tree']}", "sha": c["tree"], "created": committer.date},  # type: ignore[union-attr]
-            "verification": {"verified": False, "reason": "gpg.error.not_signed_commit",
-                             "signature": "", "signer": None, "payload": ""},
+            "verification": dict(NOT_SIGNED),
         },
-        "author": None, "committer": None,
-        "parents": [{"url": f"{api}/git/commits/{p}", "sha": p, "created": ""} for p in c["parents"]],  # type: ignore[union-attr]
-        "files": None, "stats": None,
+        "author": user_json(urls, users_by_email(author.email), with_email=False),  # type: ignore[union-attr]
+        "committer": user_json(urls, users_by_email(committer.email), with_email=False),  # type: ignore[union-attr]
+        "parents": [{"url": f"{api}/git/commits/{p}", "sha": p, "created": committer.date} for p in parents],  # type: ignore[union-attr]
+        "files": [{"filename": f["filename"], "status": f["status"]} for f in files],
+        "stats": {"total": adds + dels, "additions": adds, "deletions": dels},
+    }
+
+
+def file_commit_json(urls: Urls, full: str, git: GitRepo, sha: str) -> dict[str, Any]:
+    """FileCommitResponse: the commit a contents write made."""
+    c = git.commit(sha)
+    author, committer = c["author"], c["committer"]
+    api = urls.repo_api(full)
+    return {
+        "url": f"{api}/git/commits/{sha}", "sha": sha, "created": committer.date,  # type: ignore[union-attr]
+        "html_url": f"{urls.repo_html(full)}/commit/{sha}",
+        "author": _ident(author), "committer": _ident(committer),  # type: ignore[arg-type]
+        "message": c["message"],
+        "tree": {"url": f"{api}/git/trees/{c['tree']}", "sha": c["tree"], "created": committer.date},  # type: ignore[union-attr]
+        "parents": [{"url": f"{api}/git/commits/{p}", "sha": p, "created": committer.date}  # type: ignore[union-attr]
+                    for p in c["parents"]],  # type: ignore[union-attr]
     }
 
 
@@ -117,8 +153,8 @@ def payload_commit(urls: Urls, full: str, git: GitRepo, sha: str) -> dict[str, A
         "id": sha, "message": c["message"], "url": f"{urls.repo_html(full)}/commit/{sha}",
         "author": {"name": author.name, "email": author.email, "username": ""},  # type: ignore[union-attr]
         "committer": {"name": committer.name, "email": committer.email, "username": ""},  # type: ignore[union-attr]
-        "verification": None, "timestamp": committer.date, "added": None, "removed": None,  # type: ignore[union-attr]
-        "modified": None,
+        "verification": dict(NOT_SIGNED), "timestamp": committer.date,  # type: ignore[union-attr]
+        "added": [], "removed": [], "modified": [],
     }
 
 

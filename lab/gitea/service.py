@@ -6,6 +6,7 @@ import base64
 import html
 import json
 import logging
+import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +17,7 @@ from lab.config import LabConfig
 
 from . import smart_http
 from .api import GiteaApi, Request, Response
+from .recorder import Recorder
 from .store import Store
 
 log = logging.getLogger("lab.gitea")
@@ -36,7 +38,10 @@ class GiteaService:
         self.url = ""
         self.api = GiteaApi(self.store, self.git_root, lambda: self.url,
                             refuse_close=lambda full: cfg.has("cleanup-skips-cc-ci-pr") and full == cfg.ci_repo,
-                            fake_close=lambda full: cfg.has("gitea-close-not-done"))
+                            fake_close=lambda full: cfg.has("gitea-close-not-done"),
+                            max_response_items=cfg.max_response_items)
+        # CCCI_LAB_RECORD=<file.jsonl>: every exchange is appended there (the contract test reads it).
+        self.recorder = Recorder(os.environ.get("CCCI_LAB_RECORD") or None)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -96,6 +101,10 @@ class GiteaService:
         return (user is not None), user
 
 
+def path_of(raw: str) -> str:
+    return unquote(urlsplit(raw).path)
+
+
 def _make_handler(svc: GiteaService) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "Gitea-lab"
@@ -147,6 +156,7 @@ def _make_handler(svc: GiteaService) -> type[BaseHTTPRequestHandler]:
                 resp = Response(401, {"message": "user does not exist", "url": url})
             else:
                 resp = svc.api.dispatch(Request(self.command, sub, query, body, user, url))
+            svc.recorder.api(self.command, path_of(self.path), query, self.headers, body, resp, user)
             headers = {**resp.headers}
             if isinstance(resp.body, bytes):
                 payload = resp.body
@@ -181,6 +191,7 @@ def _make_handler(svc: GiteaService) -> type[BaseHTTPRequestHandler]:
                 svc.git_root, rec["owner"], rec["name"], m["rest"], self.command, raw_query,
                 self.headers.get("Content-Type", ""), self.headers.get("Content-Encoding", ""),
                 body, remote_user, self.headers.get("Git-Protocol", ""))
+            svc.recorder.other("git", self.command, path_of(self.path), res.status)
             self._send(res.status, res.body, res.headers)
 
         def _web(self, path: str) -> None:
@@ -191,6 +202,7 @@ def _make_handler(svc: GiteaService) -> type[BaseHTTPRequestHandler]:
             parts = [p for p in path.split("/") if p]
             known = not parts or (len(parts) >= 2 and svc.store.repo(f"{parts[0]}/{parts[1]}") is not None) \
                 or (len(parts) == 1 and (svc.store.user(parts[0]) or svc.store.org(parts[0])))
+            svc.recorder.other("web", self.command, path, 200 if known else 404)
             self._send(200 if known else 404, page, {"Content-Type": "text/html; charset=utf-8"})
 
         def _safe(self) -> None:

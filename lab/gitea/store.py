@@ -36,7 +36,7 @@ def empty_db() -> dict[str, Any]:
         "pulls": {},      # "o/r" -> {str(index): pr record}
         "comments": {},   # str(id) -> comment record (with repo, issue)
         "statuses": {},   # "o/r" -> [status record]
-        "merge_attempts": [],  # every call to the (unimplemented) merge endpoint, for the record
+        "merges": [],     # every merge through the API: {repo, number, user, sha, at}
     }
 
 
@@ -77,6 +77,12 @@ class Store:
     def user(self, login: str) -> dict[str, Any] | None:
         for name, user in self.db["users"].items():
             if name.lower() == (login or "").lower():
+                return user
+        return None
+
+    def user_by_email(self, email: str) -> dict[str, Any] | None:
+        for user in self.db["users"].values():
+            if email and user.get("email", "").lower() == email.lower():
                 return user
         return None
 

@@ -275,23 +275,38 @@ class ApiClient:
     def iter_pages(self, path: str, params: dict[str, Any] | None = None, *, limit: int = 50,
                    page_param: str = "page", limit_param: str = "limit", max_limit: int = 50,
                    max_pages: int = 200, not_found: str | None = None) -> Iterator[Any]:
-        """Items of a paged list endpoint; stops on an empty or short page or at ``X-Total-Count``."""
+        """Items of a paged list endpoint, every page of it.
+
+        The server may cap the page below ``limit`` (Gitea's MAX_RESPONSE_ITEMS), so a short page
+        says nothing about the end: the list goes on while the ``Link`` header has a ``next``
+        (followed as given), else while fewer than ``X-Total-Count`` items were read, else (a
+        server with neither header) until an empty page."""
         limit = max(1, min(int(limit), max_limit))
+        url = path
+        query: dict[str, Any] | None = {**(params or {}), page_param: 1, limit_param: limit}
         seen = 0
         for page in range(1, max_pages + 1):
-            query = dict(params or {})
-            query[page_param] = page
-            query[limit_param] = limit
-            response = self.send("GET", path, params=query, not_found=not_found)
+            response = self.send("GET", url, params=query, not_found=not_found)
             items = self.decode(response) or []
             if not isinstance(items, list):
                 raise ApiError("GET", str(response.request.url), response.status_code,
                                f"expected a JSON list, got {type(items).__name__}")
             yield from items
             seen += len(items)
-            total = response.headers.get("X-Total-Count")
-            if len(items) < limit or (total is not None and total.isdigit() and seen >= int(total)):
+            if not items:
                 return
+            if "link" in response.headers:
+                nxt = (response.links.get("next") or {}).get("url")
+                if not nxt:
+                    return
+                url, query = nxt, None
+                continue
+            total = response.headers.get("X-Total-Count", "")
+            if total.isdigit() and seen >= int(total):
+                return
+            query = {**(params or {}), page_param: page + 1, limit_param: limit}
+        raise ApiError("GET", self.url(path), 200,
+                       f"more than {max_pages} pages of {limit}: refusing to read on")
 
     def paginate(self, path: str, params: dict[str, Any] | None = None, **kw: Any) -> list[Any]:
         return list(self.iter_pages(path, params, **kw))

@@ -49,11 +49,22 @@ def parse_time(value: Any) -> float | None:
     return parsed.timestamp()
 
 
+def head_branch(pr: dict[str, Any]) -> str | None:
+    """The PR's head branch. Gitea reports ``head.ref = "refs/pull/<n>/head"`` once that branch is
+    deleted (also its auto-delete after a merge); ``head.label`` keeps the branch's name."""
+    head = pr.get("head") or {}
+    ref = head.get("ref")
+    if isinstance(ref, str) and ref.startswith("refs/pull/"):
+        return head.get("label") or None
+    return ref
+
+
 def pr_summary(pr: dict[str, Any]) -> dict[str, Any]:
-    """The PR fields the checks read, flattened."""
+    """The PR fields the checks read, flattened (``head_ref`` is the branch, see head_branch)."""
     head = pr.get("head") or {}
     base = pr.get("base") or {}
     user = pr.get("user") or {}
+    ref = head.get("ref")
     return {
         "number": pr.get("number"),
         "state": pr.get("state"),
@@ -61,7 +72,8 @@ def pr_summary(pr: dict[str, Any]) -> dict[str, Any]:
         "title": pr.get("title"),
         "body": pr.get("body"),
         "html_url": pr.get("html_url"),
-        "head_ref": head.get("ref"),
+        "head_ref": head_branch(pr),
+        "branch_deleted": isinstance(ref, str) and ref.startswith("refs/pull/"),
         "head_sha": head.get("sha"),
         "base_ref": base.get("ref"),
         "user": user.get("login") if isinstance(user, dict) else user,
@@ -110,12 +122,21 @@ class GiteaClient(ApiClient):
         return data
 
     def is_org_member(self, org: str, user: str) -> bool:
-        """204 member, 404 not. A requester outside the org gets 302: then ask the public list."""
-        dummy, status = self.get(f"/orgs/{_q(org)}/members/{_q(user)}", accept=(204, 404, 302),
-                                 not_found=f"no org {org}")
-        if status == 302:
-            dummy, status = self.get(f"/orgs/{_q(org)}/public_members/{_q(user)}", accept=(204, 404))
-        return status == 204
+        """Gitea's ``GET /orgs/{org}/members/{user}``: 204 member, 404 not (also a non-member
+        asking about itself). 303 means the token's user is no member of ``org``, so Gitea only
+        tells a public membership: followed to ``public_members``; a 404 there decides nothing
+        and is an error naming the token."""
+        path = f"/orgs/{_q(org)}/members/{_q(user)}"
+        dummy, status = self.get(path, accept=(204, 404, 303), not_found=f"no org {org}")
+        if status != 303:
+            return status == 204
+        dummy, status = self.get(f"/orgs/{_q(org)}/public_members/{_q(user)}", accept=(204, 404))
+        if status == 204:
+            return True
+        raise ApiError("GET", self.url(path), 303,
+                       f"the token's user is not a member of {org}, so Gitea will not say whether {user} is "
+                       f"(only public memberships are shown to outsiders)",
+                       f"check {self.token_name}: it must be the token of the bot, a member of {org}")
 
     # -- repos, branches, commits --------------------------------------------------------------
     def repo(self, repo: str) -> dict[str, Any]:

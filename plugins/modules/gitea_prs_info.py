@@ -32,8 +32,16 @@ options:
     description: Only PRs created at or after this unix time.
     type: float
   head_prefix:
-    description: Only PRs whose head branch starts with this.
+    description:
+      - Only PRs whose head branch starts with this. A closed PR whose branch is gone reports
+        C(refs/pull/<n>/head) as its head ref in Gitea; its branch name (C(head.label)) is matched then.
     type: str
+  numbers:
+    description:
+      - PRs with these numbers (e.g. the ones a run's ledger recorded), whatever became of their
+        branches. With O(head_prefix) too, a PR is kept when it matches either.
+    type: list
+    elements: int
   details:
     description: Add C(files), C(comments) and C(statuses) to each PR.
     type: bool
@@ -76,7 +84,8 @@ prs:
     state: {description: open or closed., type: str}
     merged: {description: Whether merged., type: bool}
     html_url: {description: Web page., type: str}
-    head_ref: {description: Head branch., type: str}
+    head_ref: {description: "Head branch (its name also after the branch was deleted).", type: str}
+    branch_deleted: {description: "Whether the head branch is gone (Gitea then reports C(refs/pull/<n>/head)).", type: bool}
     head_sha: {description: Head commit., type: str}
     base_ref: {description: Base branch., type: str}
     user: {description: Author login., type: str}
@@ -105,12 +114,22 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import (
 )
 
 
+def _wanted(item: dict, numbers: list[int] | None, head_prefix: str | None) -> bool:
+    """Kept when its number is one of O(numbers) or its branch starts with O(head_prefix)."""
+    if numbers is None and not head_prefix:
+        return True
+    if numbers is not None and item["number"] in numbers:
+        return True
+    return bool(head_prefix) and str(item["head_ref"] or "").startswith(head_prefix)
+
+
 def main() -> None:
     spec = gitea_argument_spec()
     spec.update(
         repo=dict(type="str", required=True),
         state=dict(type="str", choices=["open", "closed", "all"], default="all"),
         author=dict(type="str"), since=dict(type="float"), head_prefix=dict(type="str"),
+        numbers=dict(type="list", elements="int"),
         details=dict(type="bool", default=False), branches=dict(type="bool", default=False),
         contained_in=dict(type="str"),
     )
@@ -128,7 +147,7 @@ def main() -> None:
                     continue
                 if p["since"] is not None and (item["created"] or 0) < p["since"]:
                     continue
-                if p["head_prefix"] and not str(item["head_ref"] or "").startswith(p["head_prefix"]):
+                if not _wanted(item, p["numbers"], p["head_prefix"]):
                     continue
                 if p["details"]:
                     item["files"] = [f.get("filename") for f in client.pr_files(p["repo"], item["number"])]

@@ -57,6 +57,11 @@ def outsider(gitea: GiteaService, cfg: LabConfig) -> Iterator[httpx.Client]:
         yield c
 
 
+def outsider_of(cfg: LabConfig) -> httpx.Client:
+    url = f"http://127.0.0.1:{cfg.gitea_url.rsplit(':', 1)[1]}/api/v1"
+    return httpx.Client(base_url=url, headers={"Authorization": f"token {cfg.tokens['outsider']}"}, timeout=10)
+
+
 def bare_sha(cfg: LabConfig, repo: str, ref: str) -> str:
     return git("--git-dir", f"{cfg.state_dir}/git/{repo}.git", "rev-parse", ref).stdout.strip()
 
@@ -127,11 +132,17 @@ def test_other_auth_forms(gitea: GiteaService, cfg: LabConfig) -> None:
 
 
 def test_membership_and_write_gate(bot: httpx.Client, outsider: httpx.Client) -> None:
+    # routers/api/v1/org/member.go IsMember: a member asking gets 204/404 ...
     assert bot.get("/orgs/recipe-maintainers/members/cc-ci-bot").status_code == 204
     assert bot.get("/orgs/recipe-maintainers/members/outsider").status_code == 404
-    # Gitea redirects a non-member asking about members to the public list.
+    assert bot.get("/orgs/recipe-maintainers/members/nobody").status_code == 404
+    # ... a non-member asking about themselves 404, about someone else 303 to the public list,
+    r = outsider.get("/orgs/recipe-maintainers/members/outsider")
+    assert r.status_code == 404
     r = outsider.get("/orgs/recipe-maintainers/members/cc-ci-bot")
-    assert r.status_code == 302 and r.headers["Location"].endswith("/public_members/cc-ci-bot")
+    assert r.status_code == 303 and r.headers["Location"] == "/api/v1/orgs/recipe-maintainers/public_members/cc-ci-bot"
+    # ... where a private membership (Gitea's default) is not shown.
+    assert outsider.get("/orgs/recipe-maintainers/public_members/cc-ci-bot").status_code == 404
     assert bot.get(f"/repos/{TINY}/collaborators/outsider").status_code == 404
     assert bot.get(f"/repos/{TINY}/collaborators/nobody").status_code == 422
     r = outsider.post(f"/repos/{TINY}/branches", json={"new_branch_name": "x", "old_ref_name": "main"})
@@ -157,8 +168,8 @@ def test_pr_lifecycle(bot: httpx.Client, cfg: LabConfig) -> None:
     files = bot.get(f"/repos/{TINY}/pulls/{pr['number']}/files").json()
     assert [(f["filename"], f["status"]) for f in files] == [("README.md", "changed")]
 
-    merge = bot.post(f"/repos/{TINY}/pulls/{pr['number']}/merge", json={"Do": "merge"})
-    assert merge.status_code == 405
+    # A user without write access may not merge: 405, as Gitea answers.
+    assert outsider_of(cfg).post(f"/repos/{TINY}/pulls/{pr['number']}/merge", json={"Do": "merge"}).status_code == 405
     closed = bot.patch(f"/repos/{TINY}/pulls/{pr['number']}", json={"state": "closed"})
     assert closed.status_code == 201
     assert (closed.json()["state"], closed.json()["merged"]) == ("closed", False)
@@ -300,3 +311,107 @@ def test_push_without_auth_gets_401(gitea: GiteaService) -> None:
     r = httpx.get(f"{gitea.url}/{TINY}.git/info/refs", params={"service": "git-receive-pack"})
     assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Basic")
     assert httpx.get(f"{gitea.url}/{TINY}.git/info/refs", params={"service": "git-upload-pack"}).status_code == 200
+
+
+# -- Gitea's shapes and behaviours the checks rely on (FACTS.md §2a) ------------------------------
+def test_pr_head_ref_after_the_branch_is_deleted(bot: httpx.Client, cfg: LabConfig) -> None:
+    head = make_branch_with_change(bot, TINY, "lab-test/gone", "gone\n")
+    n = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/gone", "base": "main", "title": "g"}).json()["number"]
+    assert bot.patch(f"/repos/{TINY}/pulls/{n}", json={"state": "closed"}).status_code == 201
+    assert bot.delete(f"/repos/{TINY}/branches/lab-test/gone").status_code == 204
+    pr = bot.get(f"/repos/{TINY}/pulls/{n}").json()
+    # services/convert/pull.go: the ref turns into the PR's own ref; the label keeps the name.
+    assert (pr["head"]["ref"], pr["head"]["label"], pr["head"]["sha"]) == (f"refs/pull/{n}/head", "lab-test/gone", head)
+    listed = [p for p in bot.get(f"/repos/{TINY}/pulls", params={"state": "closed", "limit": 50}).json()
+              if p["number"] == n]
+    assert listed[0]["head"]["ref"] == f"refs/pull/{n}/head"
+
+
+def test_merge_through_gitea_route(bot: httpx.Client, cfg: LabConfig) -> None:
+    head = make_branch_with_change(bot, TINY, "lab-test/merge", "merged\n")
+    base_before = bare_sha(cfg, TINY, "main")
+    pr = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/merge", "base": "main", "title": "m"}).json()
+    n = pr["number"]
+    assert (pr["merged"], pr["merged_at"], pr["merge_commit_sha"], pr["merged_by"]) == (False, None, None, None)
+    assert bot.get(f"/repos/{TINY}/pulls/{n}/merge").status_code == 404
+    stale = bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "merge", "head_commit_id": "0" * 40})
+    assert stale.status_code == 409
+    assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "squash"}).status_code == 405
+    r = bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "merge", "delete_branch_after_merge": True})
+    assert r.status_code == 200 and r.content == b""
+    merged = bot.get(f"/repos/{TINY}/pulls/{n}").json()
+    main = bare_sha(cfg, TINY, "main")
+    assert merged["merged"] is True and merged["state"] == "closed" and merged["merged_at"] and merged["closed_at"]
+    assert merged["merge_commit_sha"] == main != base_before
+    assert merged["merged_by"]["login"] == "cc-ci-bot"
+    # A real two-parent merge commit on the base branch; the head branch deleted as asked.
+    parents = git("--git-dir", f"{cfg.state_dir}/git/{TINY}.git", "rev-list", "--parents", "-n1", main).stdout.split()
+    assert parents[1:] == [base_before, head]
+    assert merged["head"]["ref"] == f"refs/pull/{n}/head" and merged["head"]["label"] == "lab-test/merge"
+    assert bot.get(f"/repos/{TINY}/pulls/{n}/merge").status_code == 204
+    assert [f["filename"] for f in bot.get(f"/repos/{TINY}/pulls/{n}/files").json()] == ["README.md"]
+    # Merged once: 405 again; a merged PR cannot be reopened.
+    assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "merge"}).status_code == 405
+    assert bot.patch(f"/repos/{TINY}/pulls/{n}", json={"state": "open"}).status_code == 409
+
+
+def test_merge_refusals(bot: httpx.Client, cfg: LabConfig) -> None:
+    make_branch_with_change(bot, TINY, "lab-test/closed-merge", "closed\n")
+    n = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/closed-merge", "base": "main",
+                                                "title": "c"}).json()["number"]
+    bot.patch(f"/repos/{TINY}/pulls/{n}", json={"state": "closed"})
+    assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "merge"}).status_code == 404  # closed
+    # Two branches changing the same line: the second merge conflicts (409), main keeps the first.
+    make_branch_with_change(bot, TINY, "lab-test/c1", "one\n")
+    make_branch_with_change(bot, TINY, "lab-test/c2", "two\n")
+    n1 = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/c1", "base": "main", "title": "1"}).json()["number"]
+    n2 = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/c2", "base": "main", "title": "2"}).json()["number"]
+    assert bot.post(f"/repos/{TINY}/pulls/{n1}/merge", json={"Do": "merge"}).status_code == 200
+    assert bot.get(f"/repos/{TINY}/pulls/{n2}").json()["mergeable"] is False
+    assert bot.post(f"/repos/{TINY}/pulls/{n2}/merge", json={"Do": "merge"}).status_code == 409
+
+
+def test_full_shapes(bot: httpx.Client, cfg: LabConfig) -> None:
+    repo = bot.get(f"/repos/{TINY}").json()
+    owner = repo["owner"]  # a full User, also for an org
+    assert owner["login"] == "recipe-maintainers" and {"email", "is_admin", "visibility", "created"} <= set(owner)
+    assert "username" not in owner and "username" not in bot.get("/user").json()
+    branch = bot.get(f"/repos/{TINY}/branches/main").json()
+    assert branch["commit"]["verification"]["reason"] == "gpg.error.not_signed_commit"
+    cmp = bot.get(f"/repos/{TINY}/compare/1.0.0+2.36.0...main").json()
+    assert set(cmp) == {"commits", "total_commits"}  # no top-level files in 1.27
+    assert cmp["commits"][0]["files"] and cmp["commits"][0]["stats"]["total"] >= 1
+    make_branch_with_change(bot, TINY, "lab-test/shape", "shape\n")
+    pr = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/shape", "base": "main", "title": "s",
+                                                "body": "one"}).json()
+    assert pr["content_version"] == 0 and pr["requested_reviewers"] == []
+    edited = bot.patch(f"/repos/{TINY}/pulls/{pr['number']}", json={"body": "two"}).json()
+    assert edited["content_version"] == 1
+    contents = bot.get(f"/repos/{TINY}/contents/compose.yml").json()
+    assert contents["last_commit_sha"] and contents["last_committer_date"]
+
+
+def test_page_cap_and_link_headers(cfg: LabConfig, tmp_path_factory: pytest.TempPathFactory) -> None:
+    capped = LabConfig.new(tmp_path_factory.mktemp("gitea-cap"), max_response_items=2)
+    svc = GiteaService(capped)
+    svc.start()
+    try:
+        with client(svc, capped.tokens["bot"]) as c:
+            assert c.get("/settings/api").json()["max_response_items"] == 2
+            r = c.get(f"/repos/{TINY}/branches", params={"limit": 50})
+            assert len(r.json()) == 1 and r.headers["X-Total-Count"] == "1" and "Link" not in r.headers
+            r = c.get(f"/repos/{TINY}/tags", params={"limit": 50})
+            total = int(r.headers["X-Total-Count"])
+            assert total > 2 and len(r.json()) == 2  # capped at MAX_RESPONSE_ITEMS, not refused
+            links = httpx.Response(200, headers={"Link": r.headers["Link"]}).links
+            nxt = httpx.URL(links["next"]["url"])
+            assert (nxt.params["page"], nxt.params["limit"]) == ("2", "50")  # the query as asked, page+1
+            assert httpx.URL(links["last"]["url"]).params["page"] == str(-(-total // 2))
+            seen, url = [], f"/repos/{TINY}/tags?limit=50"
+            while url:
+                page = c.get(url)
+                seen += [t["name"] for t in page.json()]
+                url = page.links.get("next", {}).get("url")
+            assert len(seen) == total == len(set(seen))
+    finally:
+        svc.stop()

@@ -35,6 +35,8 @@ class FakeForge:
         self.ids = itertools.count(100)
         self.tokens = {BOT: "cc-ci-bot", OUTSIDER: "outsider"}
         self.members = {"recipe-maintainers": {"cc-ci-bot"}}
+        self.public_members: dict[str, set[str]] = {}
+        self.max_items = 50  # Gitea's MAX_RESPONSE_ITEMS
         self.commits: dict[str, dict[str, str]] = {}
         self.repos: dict[str, dict[str, Any]] = {}
         self.prs: dict[str, dict[int, dict[str, Any]]] = {}
@@ -70,11 +72,17 @@ class FakeForge:
             branches[head] = self.commit(content)
         number = max(self.prs[repo], default=0) + 1
         pr = {"number": number, "state": state, "merged": merged, "title": f"PR {head}", "body": "",
-              "user": {"login": "cc-ci-bot"}, "head": {"ref": head, "sha": branches[head]},
+              "user": {"login": "cc-ci-bot"}, "head": {"label": head, "ref": head, "sha": branches[head]},
               "base": {"ref": base}, "html_url": f"{GITEA}/{repo}/pulls/{number}"}
         self.prs[repo][number] = pr
         self.comments[(repo, number)] = []
         return pr
+
+    def delete_head(self, repo: str, number: int) -> None:
+        """Gitea after the head branch is deleted: ``head.ref`` becomes ``refs/pull/<n>/head``."""
+        pr = self.prs[repo][number]
+        del self.repos[repo]["branches"][pr["head"]["label"]]
+        pr["head"]["ref"] = f"refs/pull/{number}/head"
 
     def add_comment(self, repo: str, number: int, body: str, login: str = "cc-ci-bot") -> dict[str, Any]:
         cid = next(self.ids)
@@ -143,6 +151,17 @@ class FakeForge:
         newest = list(reversed(builds))
         return httpx.Response(200, json=newest[(page - 1) * per: page * per])
 
+    def page(self, request: httpx.Request, items: list[Any]) -> httpx.Response:
+        """Gitea's paging: ``limit`` capped at ``max_items``, ``Link`` next/last and ``X-Total-Count``."""
+        q = request.url.params
+        page, limit = int(q.get("page", 1)), min(int(q.get("limit", 30)), self.max_items)
+        headers = {"X-Total-Count": str(len(items))}
+        last = max(1, -(-len(items) // limit))
+        if page < last:
+            headers["Link"] = (f'<{request.url.copy_set_param("page", page + 1)}>; rel="next",'
+                               f'<{request.url.copy_set_param("page", last)}>; rel="last"')
+        return httpx.Response(200, json=items[(page - 1) * limit: page * limit], headers=headers)
+
     def gitea(self, request: httpx.Request, user: str) -> httpx.Response:  # noqa: C901 - a router
         path = request.url.path[len("/api/v1"):]
         method = request.method
@@ -150,9 +169,16 @@ class FakeForge:
         q = request.url.params
         if path == "/user":
             return httpx.Response(200, json={"login": user, "id": 1})
-        m = re.match(r"^/orgs/([^/]+)/members/([^/]+)$", path)
-        if m:
-            return httpx.Response(204 if m.group(2) in self.members.get(m.group(1), ()) else 404)
+        m = re.match(r"^/orgs/([^/]+)/(members|public_members)/([^/]+)$", path)
+        if m:  # routers/api/v1/org/member.go: outsiders are sent (303) to the public memberships
+            org, which, login = m.groups()
+            if which == "public_members":
+                return httpx.Response(204 if login in self.public_members.get(org, ()) else 404)
+            if user in self.members.get(org, ()):
+                return httpx.Response(204 if login in self.members[org] else 404)
+            if user == login:
+                return httpx.Response(404)
+            return httpx.Response(303, headers={"Location": f"/api/v1/orgs/{org}/public_members/{login}"})
         m = re.match(r"^/repos/([^/]+)/([^/]+)(/.*)?$", path)
         if not m:
             return httpx.Response(404, json={"message": "not found"})
@@ -216,9 +242,7 @@ class FakeForge:
         if rest == "/pulls" and method == "GET":
             state = q.get("state", "open")
             items = [p for p in self.prs[repo].values() if state == "all" or p["state"] == state]
-            page, limit = int(q.get("page", 1)), min(int(q.get("limit", 50)), 50)
-            chunk = items[(page - 1) * limit: page * limit]
-            return httpx.Response(200, json=chunk, headers={"X-Total-Count": str(len(items))})
+            return self.page(request, items)
         if rest == "/pulls" and method == "POST":
             if not writer:
                 return httpx.Response(403, json={"message": "user should have write access"})
@@ -237,7 +261,7 @@ class FakeForge:
                 return httpx.Response(404, json={"message": "pull request does not exist"})
             pr["head"]["sha"] = r["branches"].get(pr["head"]["ref"], pr["head"]["sha"])
             if m.group(2):
-                return httpx.Response(200, json=[{"filename": "compose.yml", "status": "changed"}])
+                return self.page(request, [{"filename": "compose.yml", "status": "changed"}])
             if method == "PATCH":
                 pr["state"] = body.get("state", pr["state"])
                 return httpx.Response(201, json=pr)
@@ -264,9 +288,7 @@ class FakeForge:
         m = re.match(r"^/commits/([^/]+)/statuses$", rest)
         if m:
             items = list(reversed(self.statuses.get((repo, m.group(1)), [])))
-            page, limit = int(q.get("page", 1)), min(int(q.get("limit", 50)), 50)
-            return httpx.Response(200, json=items[(page - 1) * limit: page * limit],
-                                  headers={"X-Total-Count": str(len(items))})
+            return self.page(request, items)
         m = re.match(r"^/commits/([^/]+)/status$", rest)
         if m:
             items = self.statuses.get((repo, m.group(1)), [])

@@ -184,18 +184,39 @@ def test_auth_header_and_redaction():
     assert redact_url("http://u:p@h:3000/a?access_token=abc&page=2") == "http://h:3000/a?access_token=***&page=2"
 
 
-def test_pagination_stops_on_short_page_and_caps_limit():
-    items = list(range(120))
+def test_a_short_page_is_not_the_end_without_headers():
+    """A server that caps pages below ``limit`` and sends no paging headers: read to an empty page."""
+    items = list(range(45))
     asked = []
 
     def handler(request):
-        page, limit = int(request.url.params["page"]), int(request.url.params["limit"])
-        asked.append((page, limit))
+        page, limit = int(request.url.params["page"]), min(int(request.url.params["limit"]), 20)
+        asked.append((page, int(request.url.params["limit"])))
         return httpx.Response(200, json=items[(page - 1) * limit: page * limit])
 
     c, _unused = client(handler)
     assert c.paginate("/list", limit=500) == items
-    assert asked == [(1, 50), (2, 50), (3, 50)]
+    assert asked == [(1, 50), (2, 50), (3, 50), (4, 50)]
+
+
+def test_pagination_follows_link_next_under_a_page_cap_of_20():
+    """Gitea with MAX_RESPONSE_ITEMS=20: every page is "short" for limit=50; Link says what follows."""
+    items = list(range(47))
+    asked = []
+
+    def handler(request):
+        page, limit = int(request.url.params["page"]), min(int(request.url.params["limit"]), 20)
+        asked.append(str(request.url))
+        headers = {"X-Total-Count": str(len(items))}
+        if page * limit < len(items):
+            nxt = request.url.copy_set_param("page", page + 1)
+            headers["Link"] = f'<{nxt}>; rel="next",<{request.url.copy_set_param("page", 3)}>; rel="last"'
+        return httpx.Response(200, json=items[(page - 1) * limit: page * limit], headers=headers)
+
+    c, _unused = client(handler)
+    assert c.paginate("/list", {"state": "all"}) == items
+    assert [httpx.URL(u).params["page"] for u in asked] == ["1", "2", "3"]
+    assert all(httpx.URL(u).params["state"] == "all" for u in asked)
 
 
 def test_pagination_stops_at_total_count():
@@ -210,6 +231,26 @@ def test_pagination_stops_at_total_count():
     c, _unused = client(handler)
     assert len(c.paginate("/list")) == 100
     assert asked == [1, 2]
+
+
+def test_pagination_total_count_under_a_cap_reads_every_page():
+    items = list(range(41))
+
+    def handler(request):
+        page = int(request.url.params["page"])
+        return httpx.Response(200, json=items[(page - 1) * 20: page * 20], headers={"X-Total-Count": "41"})
+
+    c, _unused = client(handler)
+    assert c.paginate("/list") == items
+
+
+def test_pagination_without_an_end_is_bounded():
+    def handler(request):
+        return httpx.Response(200, json=[1], headers={"Link": f'<{request.url.copy_set_param("page", 9)}>; rel="next"'})
+
+    c, _unused = client(handler)
+    with pytest.raises(ApiError, match="more than 3 pages"):
+        c.paginate("/list", max_pages=3)
 
 
 def test_wrong_url_against_a_closed_local_port_is_one_line():

@@ -143,6 +143,33 @@ def test_pr_list_paginates(forge):
     assert g.find_open_pr(REPO, "b54", "main")["number"] == 55
 
 
+def test_pr_list_under_a_page_cap_of_20(forge):
+    forge.max_items = 20
+    g = gitea(forge)
+    for i in range(45):
+        forge.add_pr(REPO, f"b{i}")
+    assert sorted(p["number"] for p in g.list_prs(REPO)) == list(range(1, 46))
+    pages = [httpx.URL(u).params.get("page") for m, u in forge.log if m == "GET" and "/pulls?" in u]
+    assert pages == ["1", "2", "3"]  # 20 + 20 + 5: two "short" pages of a limit=50 list read on
+
+
+def test_membership_follows_gitea_303(forge):
+    # A member asks: 204 / 404.
+    assert gitea(forge).is_org_member("recipe-maintainers", "outsider") is False
+    # A non-member asks about itself: 404, no redirect.
+    assert gitea(forge, OUTSIDER).is_org_member("recipe-maintainers", "outsider") is False
+    # A non-member asks about someone else: 303 to the public list; a public member is a member ...
+    forge.public_members["recipe-maintainers"] = {"cc-ci-bot"}
+    assert gitea(forge, OUTSIDER).is_org_member("recipe-maintainers", "cc-ci-bot") is True
+    # ... a private membership cannot be told: the error names the token.
+    forge.public_members["recipe-maintainers"] = set()
+    with pytest.raises(ApiError) as err:
+        gitea(forge, OUTSIDER).is_org_member("recipe-maintainers", "cc-ci-bot")
+    assert err.value.status == 303
+    assert "the token's user is not a member of recipe-maintainers" in str(err.value)
+    assert "check ccci_gitea_token: it must be the token of the bot" in str(err.value)
+
+
 def test_set_status_and_compare_and_files(forge):
     g = gitea(forge)
     pr = forge.add_pr(REPO, "ccci/s")
