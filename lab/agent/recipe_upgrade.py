@@ -393,14 +393,10 @@ class RecipeUpgrade:
         outcome.result = "SUCCESS+TESTPR"
 
     def merge(self, pr: dict) -> None:
-        try:
-            self.gitea.call("POST", f"/repos/{self.mirror}/pulls/{pr['number']}/merge", {"Do": "merge"})
-            self.say(f"merged #{pr['number']}")
-        except ApiError as exc:
-            self.say(f"merge refused ({exc}); pushing the branch to main")
-        head = self.gitea.branch_sha(self.mirror, pr["head"]["ref"])
-        work = self._clone(self.git, self.mirror, f"ccci-recipe-{self.recipe}-", pr["head"]["ref"])
-        self.git.run("push", "-q", "--force", self.git.url(self.mirror), f"{head}:refs/heads/main", cwd=work)
+        """Mutant agent-merges: merges its PR through Gitea's own merge route."""
+        self.gitea.call("POST", f"/repos/{self.mirror}/pulls/{pr['number']}/merge",
+                        {"do": "merge", "delete_branch_after_merge": True})
+        self.say(f"merged #{pr['number']}")
 
 
 def main(cfg: AgentConfig, args: list[str]) -> int:

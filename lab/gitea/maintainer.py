@@ -49,7 +49,7 @@ class Maintainer:
         pr = self._ok(self.http.post(f"/repos/{repo}/pulls", json={"head": branch, "base": default, "title": title,
                                                                    "body": body}), 201)
         self._ok(self.http.post(f"/repos/{repo}/pulls/{pr['number']}/merge",
-                                json={"Do": "merge", "delete_branch_after_merge": True}), 200)
+                                json={"do": "merge", "delete_branch_after_merge": True}), 200)
         return self._ok(self.http.get(f"/repos/{repo}/pulls/{pr['number']}"), 200)
 
 

@@ -64,7 +64,7 @@ def repo_json(urls: Urls, repo: dict[str, Any], owner: dict[str, Any], *, can_pu
         "id": repo["id"],
         "owner": user_json(urls, owner, with_email=False),
         "name": repo["name"], "full_name": full, "description": repo.get("description", ""),
-        "empty": False, "private": False, "fork": False, "template": False, "parent": None,
+        "empty": False, "private": False, "fork": False, "template": False,
         "mirror": False, "size": 0, "language": "", "languages_url": f"{urls.repo_api(full)}/languages",
         "html_url": urls.repo_html(full), "url": urls.repo_api(full), "link": "",
         "ssh_url": f"git@lab.local:{full}.git", "clone_url": f"{urls.repo_html(full)}.git",

@@ -169,7 +169,7 @@ def test_pr_lifecycle(bot: httpx.Client, cfg: LabConfig) -> None:
     assert [(f["filename"], f["status"]) for f in files] == [("README.md", "changed")]
 
     # A user without write access may not merge: 405, as Gitea answers.
-    assert outsider_of(cfg).post(f"/repos/{TINY}/pulls/{pr['number']}/merge", json={"Do": "merge"}).status_code == 405
+    assert outsider_of(cfg).post(f"/repos/{TINY}/pulls/{pr['number']}/merge", json={"do": "merge"}).status_code == 405
     closed = bot.patch(f"/repos/{TINY}/pulls/{pr['number']}", json={"state": "closed"})
     assert closed.status_code == 201
     assert (closed.json()["state"], closed.json()["merged"]) == ("closed", False)
@@ -334,10 +334,10 @@ def test_merge_through_gitea_route(bot: httpx.Client, cfg: LabConfig) -> None:
     n = pr["number"]
     assert (pr["merged"], pr["merged_at"], pr["merge_commit_sha"], pr["merged_by"]) == (False, None, None, None)
     assert bot.get(f"/repos/{TINY}/pulls/{n}/merge").status_code == 404
-    stale = bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "merge", "head_commit_id": "0" * 40})
+    stale = bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"do": "merge", "head_commit_id": "0" * 40})
     assert stale.status_code == 409
-    assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "squash"}).status_code == 405
-    r = bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "merge", "delete_branch_after_merge": True})
+    assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"do": "squash"}).status_code == 405
+    r = bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"do": "merge", "delete_branch_after_merge": True})
     assert r.status_code == 200 and r.content == b""
     merged = bot.get(f"/repos/{TINY}/pulls/{n}").json()
     main = bare_sha(cfg, TINY, "main")
@@ -351,7 +351,7 @@ def test_merge_through_gitea_route(bot: httpx.Client, cfg: LabConfig) -> None:
     assert bot.get(f"/repos/{TINY}/pulls/{n}/merge").status_code == 204
     assert [f["filename"] for f in bot.get(f"/repos/{TINY}/pulls/{n}/files").json()] == ["README.md"]
     # Merged once: 405 again; a merged PR cannot be reopened.
-    assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "merge"}).status_code == 405
+    assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"do": "merge"}).status_code == 405
     assert bot.patch(f"/repos/{TINY}/pulls/{n}", json={"state": "open"}).status_code == 409
 
 
@@ -360,15 +360,15 @@ def test_merge_refusals(bot: httpx.Client, cfg: LabConfig) -> None:
     n = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/closed-merge", "base": "main",
                                                 "title": "c"}).json()["number"]
     bot.patch(f"/repos/{TINY}/pulls/{n}", json={"state": "closed"})
-    assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"Do": "merge"}).status_code == 404  # closed
+    assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"do": "merge"}).status_code == 404  # closed
     # Two branches changing the same line: the second merge conflicts (409), main keeps the first.
     make_branch_with_change(bot, TINY, "lab-test/c1", "one\n")
     make_branch_with_change(bot, TINY, "lab-test/c2", "two\n")
     n1 = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/c1", "base": "main", "title": "1"}).json()["number"]
     n2 = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/c2", "base": "main", "title": "2"}).json()["number"]
-    assert bot.post(f"/repos/{TINY}/pulls/{n1}/merge", json={"Do": "merge"}).status_code == 200
+    assert bot.post(f"/repos/{TINY}/pulls/{n1}/merge", json={"do": "merge"}).status_code == 200
     assert bot.get(f"/repos/{TINY}/pulls/{n2}").json()["mergeable"] is False
-    assert bot.post(f"/repos/{TINY}/pulls/{n2}/merge", json={"Do": "merge"}).status_code == 409
+    assert bot.post(f"/repos/{TINY}/pulls/{n2}/merge", json={"do": "merge"}).status_code == 409
 
 
 def test_full_shapes(bot: httpx.Client, cfg: LabConfig) -> None:
