@@ -47,9 +47,6 @@ ALLOWED: tuple[Allowed, ...] = (
                      ("merged_by", "nil until merged"), ("closed_at", "nil while open"),
                      ("milestone", "nil without a milestone"), ("assignee", "nil without an assignee"),
                      ("due_date", "nil without a deadline"))),
-    *(Allowed("nullable", f"Issue.{f}", "nil until set", "modules/structs/issue.go (pointer fields)")
-      for f in ("closed_at", "milestone", "assignee", "due_date")),
-    Allowed("nullable", "PullRequestMeta.merged_at", "nil until merged", "modules/structs/issue.go PullRequestMeta.Merged *time.Time"),
     *(Allowed("nullable", f"Commit.{f}", "null when the commit's email is no Gitea user's",
               "services/convert/git_commit.go ToCommit (author/committer looked up by email)")
       for f in ("author", "committer")),
@@ -58,11 +55,9 @@ ALLOWED: tuple[Allowed, ...] = (
     *(Allowed("nullable", f"ContentsResponse.{f}", "nil for entries it does not apply to (a dir has no content)",
               "modules/structs/repo_file.go ContentsResponse (*string fields without omitempty)")
       for f in ("encoding", "content", "target", "download_url", "submodule_git_url")),
-    *(Allowed("nullable", f"CommitStatus.{f}", "nil when unknown", "modules/structs/status.go")
-      for f in ("creator",)),
     # Fields Gitea omits when empty (`json:",omitempty"`), so a client must not expect them.
     *(Allowed("omitempty", f"Repository.{f}", "omitempty: absent unless set", "modules/structs/repo.go Repository")
-      for f in ("parent", "external_tracker", "external_wiki", "repo_transfer", "permissions", "internal_tracker")),
+      for f in ("parent", "external_tracker", "external_wiki", "repo_transfer")),
     *(Allowed("omitempty", f"ContentsResponse.{f}", "omitempty: absent unless the file is in LFS",
               "modules/structs/repo_file.go ContentsResponse")
       for f in ("lfs_oid", "lfs_size")),
@@ -75,8 +70,6 @@ ALLOWED: tuple[Allowed, ...] = (
     # A directory answers a list of entries where the swagger names one ContentsResponse.
     Allowed("list", "GET /repos/{owner}/{repo}/contents/{filepath}", "a directory's entries",
             "the operation's own summary: \"... or a list of entries if a dir\" (routers/api/v1/repo/file.go GetContents)"),
-    Allowed("status", "POST /repos/{owner}/{repo}/mirror-sync 400", "the repository is not a mirror",
-            "routers/api/v1/repo/mirror.go MirrorSync: APIError(StatusBadRequest, \"Repository is not a mirror\")"),
 )
 
 

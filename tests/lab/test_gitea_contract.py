@@ -80,7 +80,6 @@ def session(svc: GiteaService, cfg: LabConfig) -> None:
         bot.get(f"/repos/{TINY}/commits/{sha}/statuses", params={"page": 1, "limit": 50})
         bot.get(f"/repos/{TINY}/commits/{sha}/status")
         bot.get(f"/repos/{TINY}/pulls/{n}/merge")
-        bot.post(f"/repos/{TINY}/mirror-sync")
         bot.patch(f"/repos/{TINY}/pulls/{n}", json={"state": "closed"})
         bot.delete(f"/repos/{TINY}/branches/ccci/contract")
         bot.get(f"/repos/{TINY}/pulls/{n}")
