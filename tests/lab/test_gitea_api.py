@@ -394,6 +394,7 @@ def test_full_shapes(bot: httpx.Client, cfg: LabConfig) -> None:
 def test_page_cap_and_link_headers(cfg: LabConfig, tmp_path_factory: pytest.TempPathFactory) -> None:
     capped = LabConfig.new(tmp_path_factory.mktemp("gitea-cap"), max_response_items=2)
     svc = GiteaService(capped)
+    seed.seed_gitea(capped, svc.store, svc.git_root)
     svc.start()
     try:
         with client(svc, capped.tokens["bot"]) as c:

@@ -12,6 +12,7 @@ import pytest
 
 from ansible_collections.coopcloud.cc_ci.tests.contract.gitea_swagger import GiteaContract, load
 
+from lab import seed
 from lab.config import LabConfig
 from lab.gitea import GiteaService
 from lab.gitea.api import GiteaApi, Response
@@ -33,6 +34,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[GiteaService, LabConfig, Path]]:
     svc = GiteaService(cfg)
     record = tmp_path / "gitea.jsonl"
     svc.recorder = Recorder(str(record))
+    seed.seed_gitea(cfg, svc.store, svc.git_root)
     svc.start()
     yield svc, cfg, record
     svc.stop()
