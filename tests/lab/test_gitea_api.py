@@ -357,8 +357,8 @@ def test_merge_through_gitea_route(bot: httpx.Client, cfg: LabConfig) -> None:
 
 def test_merge_refusals(bot: httpx.Client, cfg: LabConfig) -> None:
     make_branch_with_change(bot, TINY, "lab-test/closed-merge", "closed\n")
-    n = bot.post(f"/repos/{TINY}/pulls", json={"head": "lab-test/closed-merge", "base": "main",
-                                                "title": "c"}).json()["number"]
+    body = {"head": "lab-test/closed-merge", "base": "main", "title": "c"}
+    n = bot.post(f"/repos/{TINY}/pulls", json=body).json()["number"]
     bot.patch(f"/repos/{TINY}/pulls/{n}", json={"state": "closed"})
     assert bot.post(f"/repos/{TINY}/pulls/{n}/merge", json={"do": "merge"}).status_code == 404  # closed
     # Two branches changing the same line: the second merge conflicts (409), main keeps the first.

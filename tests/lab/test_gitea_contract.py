@@ -113,6 +113,7 @@ def test_the_validator_bites(lab, contract: GiteaContract, monkeypatch: pytest.M
         return data
 
     monkeypatch.setattr(GiteaApi, "_pr_json", pr_without_merged)
+
     def redirect_302(req, org, login):
         return Response(302, b"", {"Location": f"/api/v1/orgs/{org}/public_members/{login}"})
 
@@ -122,8 +123,8 @@ def test_the_validator_bites(lab, contract: GiteaContract, monkeypatch: pytest.M
     with bot:
         assert bot.get(f"/repos/{TINY}/pulls", params={"state": "all"}).status_code == 200
         bot.post(f"/repos/{TINY}/branches", json={"new_branch_name": "ccci/bite", "old_ref_name": "main"})
-        bot.put(f"/repos/{TINY}/contents/BITE.md", json={"content": base64.b64encode(b"b\n").decode(),
-                                                          "branch": "ccci/bite", "message": "b"})
+        change = {"content": base64.b64encode(b"b\n").decode(), "branch": "ccci/bite", "message": "b"}
+        bot.put(f"/repos/{TINY}/contents/BITE.md", json=change)
         assert bot.post(f"/repos/{TINY}/pulls", json={"head": "ccci/bite", "base": "main", "title": "b"}).status_code == 201
         assert bot.get("/orgs/recipe-maintainers/members/outsider").status_code == 302
     found = [str(v) for v in contract.check_all(load(record)).violations]
