@@ -95,4 +95,4 @@ def test_a_throwaway_check_through_the_registry_alone(tmp_path) -> None:
     assert (check["id"], check["verdict"]) == ("V10", "PASS"), check
     assert [(p["name"], p["ok"]) for p in check["evidence"]["predicates"]] == [("V10.bot_is_org_member", True)]
     review = (out / "REVIEW-5.md").read_text()
-    assert "## V10 — the bot is a member of the mirror org" in review and "V10.bot_is_org_member" in review
+    assert "## V10 — the bot is a member of the mirror org" in review and "`bot_is_org_member`" in review
