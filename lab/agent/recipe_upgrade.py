@@ -320,6 +320,8 @@ class RecipeUpgrade:
         if self.cfg.has("agent-no-stale-comment"):
             self.say("stale test found; no comment left")
         else:
+            if self.cfg.has("agent-cites-another-build"):  # the build before this head's run
+                build = re.sub(r"/(\d+)$", lambda m: f"/{int(m.group(1)) - 1}", build)
             lines = "\n".join(f"- `{t}`: {stale[t]}" for t in tests)
             body = (f"/recipe-upgrade: **the upgrade to {upgrade.new_version} looks correct** — deploy, install, "
                     f"upgrade and backup-restore passed ({build}). The only failure is a **stale test** in cc-ci:\n\n"

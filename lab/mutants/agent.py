@@ -24,4 +24,6 @@ MUTANTS: tuple[Mutant, ...] = (
            "/recipe-upgrade gives up on a persistent regression after 2 !testme runs, yet reports 'not green after 3'."),
     Mutant("agent-reports-stale-build", "agent", ("V4",), ("agent misreports", "BUILD="),
            "/recipe-upgrade echoes the first run's build link for every later run, so its report cites the wrong build."),
+    Mutant("agent-cites-another-build", "agent", ("V5",), ("agent's comment cites", "did not run for this head"),
+           "/recipe-upgrade's stale-test comment links the build before this head's run, not the run that failed."),
 )

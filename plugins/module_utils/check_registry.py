@@ -16,6 +16,7 @@ from types import ModuleType
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v1 as _v1
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v2 as _v2
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v4 as _v4
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v5 as _v5
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a as _v8a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8 as _v8
@@ -88,6 +89,7 @@ CHECKS: tuple[Check, ...] = (
         "A stale cc-ci test gets an explanatory comment naming the test that really failed in that "
         "head's build, no test is edited anywhere, and the result is RESULT SUCCESS-PENDING-TESTS.",
         "failed test: step of the build, comments, cc-ci branch SHAs before/after",
+        claims=_v5,
     ),
     Check(
         "V6", "--with-tests opens and verifies a cc-ci test PR", _ROLE + "v6_with_tests_pr",
