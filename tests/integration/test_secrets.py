@@ -95,7 +95,7 @@ def test_no_lab_token_in_output_files_or_ps_at_vvv(tmp_path):
         sampler.join(timeout=5)
         subprocess.run([str(BIN / "python"), "-m", "lab", "down", "--state", str(state)], cwd=ROOT,
                        capture_output=True, check=False)
-    assert proc.returncode == 0, _mask(output[-3000:], tokens)
+    (tmp_path / "run.log").write_text(_mask(output, tokens))  # for a person reading a failure
     assert "EXEC" in output and "<localhost> ESTABLISH LOCAL CONNECTION" in output  # it really was -vvv
     lines, task = [], "?"
     for line in output.splitlines():
@@ -110,3 +110,5 @@ def test_no_lab_token_in_output_files_or_ps_at_vvv(tmp_path):
         path = state / name
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, f"{path} holds tokens and is not mode 0600"
+    # Last: a run that did not pass may have skipped paths (CRON runs only once V1-V9 passed).
+    assert proc.returncode == 0, _mask(output[-3000:], tokens)
