@@ -8,12 +8,12 @@ import pytest
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a
 
-RUN = ["python3", "/srv/cc-ci/bin/claude", "-p", "/upgrade-all"]
-DRY = ["python3", "/srv/cc-ci/bin/claude", "-p", "/upgrade-all --dry-run"]
+RUN = ("python3", "/srv/cc-ci/bin/claude", "-p", "/upgrade-all")
+DRY = ("python3", "/srv/cc-ci/bin/claude", "-p", "/upgrade-all --dry-run")
 
 
-def agent(pid: int, argv: list[str] = RUN) -> dict:
-    return {"pid": pid, "start": pid * 10, "key": f"{pid}@{pid * 10}", "state": "S", "argv": argv}
+def agent(pid: int, argv: tuple[str, ...] = RUN) -> dict:
+    return {"pid": pid, "start": pid * 10, "key": f"{pid}@{pid * 10}", "state": "S", "argv": list(argv)}
 
 
 def brief(status: str, pane: int | None = None, agents: tuple = ()) -> dict:
@@ -86,7 +86,7 @@ def test_a_healthy_launcher_holds_every_claim() -> None:
 
 
 def test_nothing_read_holds_nothing() -> None:
-    assert all(not ok for ok, _ in judged({}).values())
+    assert not any(ok for ok, dummy in judged({}).values())
 
 
 BUSY_B = brief("RUNNING", B, (agent(B + 1),))
@@ -129,8 +129,8 @@ WEDGED_C = brief("WEDGED", C, (agent(C + 1, DRY),))
     ({"run_done": step("IDLE", BUSY_B, brief("IDLE", B), "cc-ci-upgrader IDLE", summary_path=None, pane_tail="x")},
      "V8a.summary_visible", "no upgrade-all-*.md"),
     # --with-tests passed to the agent
-    ({"start_idle": step("RUNNING", brief("IDLE", A), brief("RUNNING", B, (agent(B + 1, RUN[:3] + [
-        "/upgrade-all --with-tests"]),)), "x")}, "V8a.default_mode", "ran the agent with --with-tests"),
+    ({"start_idle": step("RUNNING", brief("IDLE", A), brief("RUNNING", B, (agent(B + 1, RUN[:3] + (
+        "/upgrade-all --with-tests",)),)), "x")}, "V8a.default_mode", "ran the agent with --with-tests"),
     # status says RUNNING for a dead agent
     ({"run_done": step("IDLE", BUSY_B, brief("IDLE", B), "cc-ci-upgrader RUNNING", summary_path=SUMMARY,
                        pane_tail=SUMMARY)}, "V8a.status_truthful", "status says RUNNING while the session is IDLE"),

@@ -152,7 +152,7 @@ def test_a_stopped_agent_reads_wedged_with_its_identity(tmux, tmp_path, agent):
     # pane's own process when it stops
     tmux.new_session("frozen", f"{agent} 'i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.05; done'; true")
     sp = probe(tmux, "frozen", tmp_path, wedge_seconds=0.4, sample_seconds=0.3)
-    assert wait_for(lambda: sp.agents_now())
+    assert wait_for(sp.agents_now)
     (agent_proc,) = sp.agents_now()
     stopped = freeze_tree(agent_proc.pid)
     assert agent_proc.pid in [p.pid for p in stopped]
