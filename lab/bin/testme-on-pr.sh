@@ -145,6 +145,15 @@ fi
 POSTED_EPOCH=0
 [ -n "$POSTED_AT" ] && POSTED_EPOCH=$(epoch "$POSTED_AT")
 
+# mutant: a final status already on the head before the comment is taken as this run's result
+if [ "$POST" = "1" ] && fault helper-returns-earlier-result; then
+  IFS=$'\t' read -r _ PSTATE _ PURL <<<"${PRE:-}"
+  case "${PSTATE:-}" in
+    success) printf 'VERDICT=GREEN\nBUILD=%s\n' "${PURL:-?}"; exit 0 ;;
+    failure|error) printf 'VERDICT=RED\nBUILD=%s\n' "${PURL:-?}"; exit 1 ;;
+  esac
+fi
+
 # --- poll -----------------------------------------------------------------------------------------
 START=$(date +%s.%N)  # epoch seconds
 VERDICT=PENDING
@@ -154,7 +163,7 @@ while :; do
   if [ -n "$CUR" ]; then
     IFS=$'\t' read -r SID SSTATE STIME SURL <<<"$CUR"
     counts=1
-    if [ "$POST" = "1" ] && ! fault helper-returns-earlier-result; then
+    if [ "$POST" = "1" ]; then
       # a status counts only when it is not the one seen before the comment and not older than it
       if [ -n "$SID" ] && [ "$SID" = "$PRE_ID" ]; then counts=0; fi
       if "$PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) + 0.999 < float(sys.argv[2]) else 1)' "$(epoch "$STIME")" "$POSTED_EPOCH"; then counts=0; fi
