@@ -16,5 +16,5 @@ def test_v1_v2_pass_on_a_healthy_lab(playbook) -> None:
     assert v1["bad_trigger_outcome"] == "ignored" and v1["verdict"] == "GREEN"
     assert v1["build"].startswith("http://127.0.0.1:")
     v2 = run.check("V2")["evidence"]
-    assert v2["green_run"]["verdict"] == "GREEN" and v2["red_run"]["verdict"] == "RED"
+    assert v2["helper_runs"]["green"]["verdict"] == "GREEN" and v2["helper_runs"]["red"]["verdict"] == "RED"
     assert "| V1 |" in run.review and "PASS" in run.review
