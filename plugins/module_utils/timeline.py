@@ -115,8 +115,9 @@ def svg(data: dict[str, Any]) -> str:
     if data["checks"]:
         section("Checks")
         for c in data["checks"]:
-            out.append(draw_bar("check", c["id"], c["id"], [(c["start"], c["end"], COLOURS.get(c["verdict"], "#888"))], row,
-                           f"{c['id']} {c['verdict']} {c['end'] - c['start']:.1f} s"))
+            tip = f"{c['id']} {c['verdict']} {c['end'] - c['start']:.1f} s"
+            out.append(draw_bar("check", c["id"], c["id"], [(c["start"], c["end"], COLOURS.get(c["verdict"], "#888"))],
+                                row, tip))
             row += 1
     if data["builds"]:
         section("Drone builds (queued · running · result)")
@@ -129,8 +130,8 @@ def svg(data: dict[str, Any]) -> str:
             what = " ".join(str(p) for p in (b["recipe"], f"PR {b['pr']}" if b["pr"] else None) if p)
             queued = (b["started"] or end) - b["created"] if b["created"] else 0
             ran = end - b["started"] if b["started"] else 0
-            out.append(draw_bar("build", b["number"], f"#{b['number']} {what}", pieces, row,
-                           f"build #{b['number']} {what}: {status}, queued {queued:.0f} s, ran {ran:.0f} s"))
+            tip = f"build #{b['number']} {what}: {status}, queued {queued:.0f} s, ran {ran:.0f} s"
+            out.append(draw_bar("build", b["number"], f"#{b['number']} {what}", pieces, row, tip))
             row += 1
     kinds = [k for k in WAIT_ORDER if any(w["kind"] == k for w in data["waits"])]
     if kinds:
@@ -141,8 +142,9 @@ def svg(data: dict[str, Any]) -> str:
             label = {"deploy": "sandbox deploys", "cron": "cron", "bridge": "bridge"}.get(kind, kind)
             out.append(f'<text x="{LABEL_W - 6}" y="{y + ROW_H - 4}" text-anchor="end">{label}</text>')
             for i, w in enumerate(spans):
-                out.append(draw_bar("wait", f"{kind}-{i}", "", [(w["start"], w["end"], COLOURS.get(kind, "#888"))], row,
-                               f"{kind}: {w.get('what')} ({w['end'] - w['start']:.1f} s, {w.get('outcome') or 'observed'})"))
+                tip = f"{kind}: {w.get('what')} ({w['end'] - w['start']:.1f} s, {w.get('outcome') or 'observed'})"
+                out.append(draw_bar("wait", f"{kind}-{i}", "", [(w["start"], w["end"], COLOURS.get(kind, "#888"))],
+                                    row, tip))
             row += 1
     height = TOP + row * ROW_H + 24
     step = _nice_step(span)
