@@ -282,6 +282,7 @@ def test_green_build(drone: DroneService, heads: dict[str, str], box: FakeBox) -
     engine = Engine(Path(drone.cfg.abra_dir))
     assert engine.objects("stacks") == engine.objects("volumes") == [] and engine.apps() == {}
 
+
 def test_web_app_answers_every_non_api_path(drone: DroneService) -> None:
     """Drone's server answers any non-API path with its web app: a 200 proves no build exists."""
     for path in (f"/{CI}/1", f"/{CI}/99999", "/no/such/page", "/"):
