@@ -8,6 +8,8 @@ VENV=${VENV:-.venv}
 need=()
 for tool in git tmux; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
 command -v cron >/dev/null 2>&1 || need+=(cron)
+# libfaketime: the real-daemon DST tests run Debian's cron on a sped-up clock (tests/integration/test_cron_daemon.py)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)
 # headless Chromium renders report.html in the render test (tests/integration/test_progress_and_render.py)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
@@ -19,6 +21,7 @@ if [ ${#need[@]} -gt 0 ]; then
     for tool in "${need[@]}"; do
       case $tool in
         cron) echo "bootstrap: note: no cron daemon; the CRON check will report SKIP (install Debian's 'cron' as root to run it)";;
+        faketime) echo "bootstrap: note: no faketime; the real-daemon DST tests will skip (install Debian's 'faketime')";;
         chromium) echo "bootstrap: note: no chromium; the report render test will skip (install Debian's 'chromium' as root)";;
         *) echo "bootstrap: '$tool' is missing: install it (e.g. 'sudo apt-get install $tool') and re-run make" >&2; exit 1;;
       esac
