@@ -140,6 +140,9 @@ def test_first_fire_observed_recorded_and_idempotent(cron_daemon, lab, home, tmp
              "ccci_cron_state_file": str(tmp_path / "ccci-cron.json")}
     root = Path(lab["state_dir"]) / "srv" / "cc-ci"
     skill, memory_note = root / ".claude/skills/upgrade-all/SKILL.md", root / ".claude/memory/cc-ci-upgrade-all-cron.md"
+    # as the lab lays them out (the lab is shared by the cases of this test)
+    shutil.copyfile(ROOT / "lab/data/skills/upgrade-all/SKILL.md", skill)
+    shutil.copyfile(ROOT / "lab/data/memory/cc-ci-upgrade-all-cron.md", memory_note)
     assert "Sat 03:00 UTC" in skill.read_text() and "Sat 03:00 UTC" in memory_note.read_text()  # as the box's start
     original = _crontab()
     cmd = [str(BIN / "ansible-playbook"), "playbooks/install-cron.yml", "-e", json.dumps(evars)]
