@@ -1,6 +1,8 @@
 """What `ansible-galaxy collection build` ships: the collection's content and nothing of the repo's tooling."""
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -55,3 +57,50 @@ def test_artifact_ships_every_module_and_the_license_text(members):
     assert modules and modules <= set(members), sorted(modules - set(members))
     assert (ROOT / "LICENSE").read_text().startswith("                    GNU GENERAL PUBLIC LICENSE\n"
                                                       "                       Version 3")
+
+
+@pytest.fixture(scope="module")
+def installed(artifact, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """The artifact installed into a tmp collections path; the env and cwd know nothing of the checkout."""
+    work = tmp_path_factory.mktemp("installed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env |= {"ANSIBLE_COLLECTIONS_PATH": str(work / "collections"), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+            "ANSIBLE_NOCOLOR": "1", "PATH": f"{BIN}:{env['PATH']}"}
+    subprocess.run(["ansible-galaxy", "collection", "install", "-p", str(work / "collections"), str(artifact)],
+                   cwd=work, env=env, check=True, capture_output=True, text=True, timeout=120)
+    return work, env
+
+
+def run_installed(installed, *argv: str) -> subprocess.CompletedProcess:
+    work, env = installed
+    return subprocess.run(list(argv), cwd=work, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", ["verify_phase5", "install_cron", "check", "v1_testme_gate"])
+def test_installed_playbooks_are_addressed_by_fqcn(installed, name):
+    proc = run_installed(installed, "ansible-playbook", f"coopcloud.cc_ci.{name}", "--syntax-check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shipped = installed[0] / "collections/ansible_collections/coopcloud/cc_ci/playbooks" / f"{name}.yml"
+    assert f"playbook: {shipped}" in proc.stdout, proc.stdout
+
+
+def test_installed_playbooks_are_all_identifiers(installed):
+    playbooks = installed[0] / "collections/ansible_collections/coopcloud/cc_ci/playbooks"
+    names = sorted(p.stem for p in playbooks.glob("*.yml"))
+    assert "verify_phase5" in names and "install_cron" in names
+    assert all(n.isidentifier() for n in names), names
+
+
+def test_installed_modules_and_roles_render_with_ansible_doc(installed):
+    modules = sorted(p.stem for p in (ROOT / "plugins/modules").glob("*.py") if p.stem != "__init__")
+    roles = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
+    for kind, names in (("module", modules), ("role", roles)):
+        fqcns = [f"coopcloud.cc_ci.{n}" for n in names]
+        proc = run_installed(installed, "ansible-doc", "-t", kind, "--json", *fqcns)
+        assert proc.returncode == 0, proc.stderr
+        docs = json.loads(proc.stdout)
+        # ansible-doc leaves out, silently, a role without meta/argument_specs.yml
+        assert sorted(docs) == fqcns, f"{kind}s without docs: {sorted(set(fqcns) - set(docs))}"
+        for fqcn in fqcns:
+            doc = docs[fqcn]["doc"] if kind == "module" else docs[fqcn]["entry_points"]["main"]
+            assert doc["short_description"] and doc["author"], fqcn
