@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 # A user's installed copy needs these; galaxy.yml itself becomes MANIFEST.json in the artifact.
-REQUIRED = {"plugins", "roles", "playbooks", "meta", "docs", "README.md", "LICENSE",
-            "MANIFEST.json", "FILES.json"}
-ALLOWED = REQUIRED | {"CHANGELOG.md", "changelogs"}
+REQUIRED = {"plugins", "roles", "playbooks", "meta", "docs", "changelogs", "README.md", "CHANGELOG.md",
+            "LICENSE", "MANIFEST.json", "FILES.json"}
+ALLOWED = REQUIRED
 # The repo's tooling and local state: never for users (each was shipped once, or could be).
 FORBIDDEN = {"lab", "tests", "molecule", "scripts", ".ci", ".hypothesis", ".pytest_cache", "Makefile",
              "pytest.ini", "requirements.txt", "out", ".lab", ".venv", ".collections", "inventory",
