@@ -60,7 +60,7 @@ BAD_VARIABLES = [
 
 
 @pytest.mark.parametrize(("variables", "words"), BAD_VARIABLES, ids=[next(iter(v)) + "=" + str(v[next(iter(v))])[:12]
-                                                                     for v, _ in BAD_VARIABLES])
+                                                                     for v, _words in BAD_VARIABLES])
 def test_bad_variable_stops_before_anything_is_created(playbook, tmp_path, variables: dict, words: str) -> None:
     report_dir = tmp_path / "out"
     run = playbook(only=["V1"], extra={**variables, "ccci_report_dir": str(report_dir)})

@@ -24,10 +24,10 @@ def test_mutant_is_killed(playbook, mutant_row, mutant: Mutant) -> None:
     run = playbook(faults=[mutant.name], only=list(mutant.targets + mutant.with_checks), isolated=mutant.isolated)
     verdicts = {cid: _diagnosis(run, cid) for cid in mutant.targets}
     missing = {cid: [w for w in mutant.words if w.lower() not in diagnosis.lower()]
-               for cid, (_, diagnosis) in verdicts.items()}
-    killed = run.rc != 0 and all(v == "FAIL" for v, _ in verdicts.values()) and not any(missing.values())
+               for cid, (_verdict, diagnosis) in verdicts.items()}
+    killed = run.rc != 0 and all(v == "FAIL" for v, _diag in verdicts.values()) and not any(missing.values())
     mutant_row({"name": mutant.name, "component": mutant.component, "targets": list(mutant.targets),
-                "killed": killed, "diagnosis": " / ".join(d for _, d in verdicts.values()),
+                "killed": killed, "diagnosis": " / ".join(d for _verdict, d in verdicts.values()),
                 "seconds": round(run.seconds, 1)})
     assert run.rc != 0, f"{mutant.name} went undetected (exit 0):\n{run.stdout[-3000:]}"
     for cid, (verdict, diagnosis) in verdicts.items():

@@ -42,12 +42,12 @@ def test_two_make_runs_at_once(tmp_path: Path) -> None:
             time.sleep(0.5)
         pid = lab_pid(state)
         second = make_run(state, out)
-        said, _ = second.communicate(timeout=120)
+        said, _err = second.communicate(timeout=120)
         assert second.returncode != 0 and "refused" in said and f"pid {first.pid}" in said, said
         assert "REVIEW-5.md" not in said, said  # it points at no report: it made none
         assert lab_pid(state) == pid, "the refused run touched the first run's lab"
 
-        log, _ = first.communicate(timeout=600)
+        log, _err = first.communicate(timeout=600)
         assert first.returncode == 0, log[-4000:]
         report = json.loads((out / "report.json").read_text())
         assert {c["id"]: c["verdict"] for c in report["checks"] if c["verdict"] != "SKIP"} == {"V1": "PASS", "V9": "PASS"}
@@ -56,7 +56,7 @@ def test_two_make_runs_at_once(tmp_path: Path) -> None:
 
         review = (out / "REVIEW-5.md").read_bytes()
         bogus = make_run(state, out, LAB_FAULTS="bridge-no-sttaus")
-        said, _ = bogus.communicate(timeout=60)
+        said, _err = bogus.communicate(timeout=60)
         assert bogus.returncode == 2 and "unknown lab fault(s): bridge-no-sttaus; known:" in said, said
         assert "bridge-no-status" in said and "refused before the playbook ran" in said, said
         assert f"report: {out}" not in said and (out / "REVIEW-5.md").read_bytes() == review
@@ -72,7 +72,7 @@ def test_a_run_stops_the_lab_it_started_and_only_that(tmp_path: Path) -> None:
     state, out = tmp_path / "lab", tmp_path / "out"
     try:
         run = make_run(state, out)
-        log, _ = run.communicate(timeout=600)
+        log, _err = run.communicate(timeout=600)
         assert run.returncode == 0, log[-4000:]
         assert lab_pid(state) == 0, "the run left its lab up"
     finally:

@@ -84,10 +84,10 @@ def test_two_ups_at_once_start_one_daemon_and_down_stops_it(tmp_path: Path) -> N
     cmd = [sys.executable, "-m", "lab", "up", "--state", str(state), "--build-seconds", "1", "--poll-interval", "0.3"]
     try:
         procs = [subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for _ in range(2)]
+                 for _attempt in range(2)]
         outs = [p.communicate(timeout=120) for p in procs]
         assert [p.returncode for p in procs] == [0, 0], outs
-        said = sorted(err.strip().splitlines()[-1] for _, err in outs)
+        said = sorted(err.strip().splitlines()[-1] for _out, err in outs)
         assert said == ["lab already up", "lab started"], outs  # the loser waited and reused the lab
         assert _daemons(state) == [LabConfig.load(state).pid]
         assert lab_cli("down", "--state", str(state)).returncode == 0

@@ -65,7 +65,7 @@ def _number(build: dict[str, Any] | None) -> str:
 
 
 def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
-    runs = {name: dict(inputs.get("runs", {}).get(name) or {}) for name, _ in RUNS}
+    runs = {name: dict(inputs.get("runs", {}).get(name) or {}) for name, _post in RUNS}
     green_after = inputs.get("green_after") or {}
     red_after = inputs.get("red_after") or {}
     red_new = inputs.get("red_new_after") or {}

@@ -99,7 +99,7 @@ LIES = [
 ]
 
 
-@pytest.mark.parametrize(("lie", "predicate", "words"), LIES, ids=[p for _, p, _ in LIES])
+@pytest.mark.parametrize(("lie", "predicate", "words"), LIES, ids=[p for _lie, p, _words in LIES])
 def test_each_lie_fails_its_claim(healthy, lie, predicate: str, words: str) -> None:
     inputs = copy.deepcopy(healthy)
     lie(inputs)

@@ -39,7 +39,7 @@ def judged(inputs: dict) -> tuple[bool, str, dict]:
 
 
 def test_one_recipe_after_the_other_holds() -> None:
-    ok, _, inputs = judged(SEQUENTIAL)
+    ok, _diagnosis, inputs = judged(SEQUENTIAL)
     assert ok, inputs
     assert inputs["spans"]["custom-html-tiny"]["first"].startswith("PR #3 opened")
     assert inputs["spans"]["custom-html-tiny"]["last"].startswith("build #1 finished")
@@ -82,5 +82,5 @@ def test_same_second_is_not_disorder() -> None:
 
 
 def test_nothing_seen_fails() -> None:
-    ok, diagnosis, _ = judged({"recipes": ["custom-html"], "prs": {}, "builds": [], "deploys": {}})
+    ok, diagnosis, _inputs = judged({"recipes": ["custom-html"], "prs": {}, "builds": [], "deploys": {}})
     assert not ok and "cannot be judged" in diagnosis
