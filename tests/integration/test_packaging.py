@@ -56,7 +56,7 @@ def test_artifact_ships_every_module_and_the_license_text(members):
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "plugins/modules").glob("*.py")}
     assert modules and modules <= set(members), sorted(modules - set(members))
     assert (ROOT / "LICENSE").read_text().startswith("                    GNU GENERAL PUBLIC LICENSE\n"
-                                                      "                       Version 3")
+                                                     "                       Version 3")
 
 
 @pytest.fixture(scope="module")
