@@ -18,7 +18,7 @@ description:
   - Idempotent. An app with nothing left anywhere is not touched, and C(changed) is V(false).
   - With O(state=query) nothing changes; the module lists the apps with what the engine holds for
     each, so a check can watch the deploy state.
-author: coopcloud.cc_ci developers (@recipe-maintainers)
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   state:
     description: V(absent) tears down; V(query) only reports.

@@ -16,7 +16,7 @@ description:
     are masked in everything the module returns.
   - Fails when the agent command is missing, on timeout, and when no C(RESULT:) line was printed.
     A non-zero exit code with a RESULT line is returned, not failed.
-author: coopcloud.cc_ci developers (@recipe-maintainers)
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   agent_cmd:
     description:

@@ -28,8 +28,7 @@ description:
     of recent builds' durations), then looks about once a second; its long-run request rate stays
     at or below one per O(poll_interval) seconds.
   - Read-only; never reports changed.
-author:
-  - cc-ci maintainers (@recipe-maintainers)
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.gitea_api.drone

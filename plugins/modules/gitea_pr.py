@@ -16,8 +16,7 @@ description:
     left alone.
   - This module never merges and has no way to. It fails when a PR it touches reports C(merged),
     and it refuses to commit to the repository's default branch.
-author:
-  - cc-ci maintainers (@recipe-maintainers)
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
 options:

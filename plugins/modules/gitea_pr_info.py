@@ -12,8 +12,7 @@ description:
   - Returns its state, C(merged), head and base, the names of the files it changes, every comment
     with its author, the commit statuses of its head SHA (Gitea's C(status) field returned as
     C(state)), the combined state (V("") when the head has no status) and the number of commits.
-author:
-  - cc-ci maintainers (@recipe-maintainers)
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
 options:

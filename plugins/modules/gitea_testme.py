@@ -23,8 +23,7 @@ description:
     appeared and the poster is not.
   - The bridge polls, so the window should cover a few of its poll intervals; it defaults to three
     times O(poll_interval).
-author:
-  - cc-ci maintainers (@recipe-maintainers)
+author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.gitea_api.drone

@@ -18,7 +18,7 @@ description:
   - With O(state=read) the entries are returned, each with C(done). A line that cannot be used (not
     UTF-8, not JSON, a JSON value that is not an object, cut short by a kill) is skipped, reported in
     C(skipped) and as a warning; it never fails the task.
-author: coopcloud.cc_ci developers (@recipe-maintainers)
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   path:
     description: The ledger file (the variable C(ccci_ledger)); created with its folder when missing.

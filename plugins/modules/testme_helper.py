@@ -16,7 +16,7 @@ description:
     reads itself.
   - Values in O(env) whose key looks secret (contains C(TOKEN), C(SECRET), C(PASSWORD) or C(KEY))
     are masked in everything the module returns.
-author: coopcloud.cc_ci developers (@recipe-maintainers)
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   helper:
     description:

@@ -30,7 +30,7 @@ description:
   - With O(state=finished) the module waits (polling every O(interval)) until the session is
     C(IDLE) and then returns the newest C(upgrade-all-*.md) summary under
     C(<root>/.cc-ci-logs/upgrades/) written since O(since), and the pane text.
-author: coopcloud.cc_ci developers (@recipe-maintainers)
+author: coopcloud.cc_ci developers (@coopcloud)
 options:
   name:
     description: The tmux session name.

@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -17,6 +18,8 @@ BIN = Path(sys.executable).parent
 REQUIRED = {"plugins", "roles", "playbooks", "meta", "docs", "changelogs", "README.md", "CHANGELOG.md",
             "LICENSE", "MANIFEST.json", "FILES.json"}
 ALLOWED = REQUIRED
+# One form for every module's, plugin's and role's author, and galaxy.yml's.
+AUTHOR = "coopcloud.cc_ci developers (@coopcloud)"
 # The repo's tooling and local state: never for users (each was shipped once, or could be).
 FORBIDDEN = {"lab", "tests", "molecule", "scripts", ".ci", ".hypothesis", ".pytest_cache", "Makefile",
              "pytest.ini", "requirements.txt", "out", ".lab", ".venv", ".collections", "inventory",
@@ -103,4 +106,12 @@ def test_installed_modules_and_roles_render_with_ansible_doc(installed):
         assert sorted(docs) == fqcns, f"{kind}s without docs: {sorted(set(fqcns) - set(docs))}"
         for fqcn in fqcns:
             doc = docs[fqcn]["doc"] if kind == "module" else docs[fqcn]["entry_points"]["main"]
-            assert doc["short_description"] and doc["author"], fqcn
+            assert doc["short_description"], fqcn
+            assert doc["author"] in (AUTHOR, [AUTHOR]), f"{fqcn}: author {doc['author']!r}, the collection's is {AUTHOR!r}"
+
+
+def test_one_author_form_across_galaxy_yml_and_the_roles_meta():
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())
+    assert galaxy["authors"] == [AUTHOR]
+    for meta in sorted((ROOT / "roles").glob("*/meta/main.yml")):
+        assert yaml.safe_load(meta.read_text())["galaxy_info"]["author"] == AUTHOR, meta
