@@ -19,6 +19,9 @@ description:
   - With O(state=query) nothing changes; the module lists the apps with what the engine holds for
     each, so a check can watch the deploy state.
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   state:
     description: V(absent) tears down; V(query) only reports.
@@ -54,9 +57,10 @@ options:
     default: 600
 attributes:
   check_mode:
-    description: Can run in check mode and report what would change without changing the target.
     support: full
     details: Reports what would be undeployed and removed; runs only read-only commands.
+  diff_mode:
+    support: none
 notes:
   - Images are left alone, like cc-ci's own teardown.
 """

@@ -17,6 +17,9 @@ description:
   - Fails when the agent command is missing, on timeout, and when no C(RESULT:) line was printed.
     A non-zero exit code with a RESULT line is returned, not failed.
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   agent_cmd:
     description:
@@ -50,9 +53,10 @@ options:
     type: path
 attributes:
   check_mode:
-    description: Can run in check mode and report what would change without changing the target.
     support: full
     details: In check mode nothing runs; C(changed) is V(true) (a skill run changes the world).
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

@@ -27,6 +27,9 @@ description:
     predicate inputs and diagnoses are made JSON-safe, and every value of O(redact) is replaced by
     C(********) in them, by the same redaction the report uses."
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   id:
     description:
@@ -107,9 +110,10 @@ options:
     default: []
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The result is written in check mode too; it describes the run, not the box.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

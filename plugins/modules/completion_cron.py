@@ -30,6 +30,9 @@ description:
     C(CREDENTIAL), or listed in O(secret_keys)) are written to the crontab but masked in the diff
     and in everything returned.
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 requirements:
   - python-crontab
 options:
@@ -112,10 +115,8 @@ options:
     default: ccci-upgrade-all
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
     details: The diff is the crontab before and after, with secret values masked.
 notes:

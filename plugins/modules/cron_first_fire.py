@@ -23,6 +23,9 @@ description:
   - A passed observation is recorded in O(state_file); later runs for the same T0 re-read the log
     lines it rests on and return the record (RV(cached=true)).
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   t0:
     description: T0, ISO 8601 with offset (RV(coopcloud.cc_ci.completion_cron#module:anchor.t0)).
@@ -89,9 +92,10 @@ options:
     type: str
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: It only observes (the record in O(state_file) is not written in check mode).
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

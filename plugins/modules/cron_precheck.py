@@ -23,6 +23,9 @@ description:
     entry returns that record (RV(cached=true)) without restarting the session, unless O(force=true).
     A busy (RUNNING) C(cc-ci-upgrader) session is never killed for a pre-check.
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 requirements:
   - python-crontab
 options:
@@ -68,9 +71,10 @@ options:
     default: ccci-upgrade-all
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: partial
     details: In check mode nothing is run; RV(passed) is null.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

@@ -18,6 +18,9 @@ description:
   - This is how V8 sees, itself, that C(/upgrade-all) runs recipes one at a time with teardown in
     between, instead of trusting the skill's summary.
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   state:
     description: Start or stop the watch.
@@ -50,7 +53,8 @@ options:
     default: {}
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
+    support: none
+  diff_mode:
     support: none
 """
 

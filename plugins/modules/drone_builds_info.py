@@ -20,6 +20,9 @@ description:
 author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api.drone
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
+  - coopcloud.cc_ci.attributes.action_group_drone
 options:
   repo:
     description: The Drone repository (C(owner/name)).
@@ -69,9 +72,10 @@ options:
     default: true
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

@@ -33,6 +33,9 @@ extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.gitea_api.drone
   - coopcloud.cc_ci.gitea_api.ci_repo
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
+  - coopcloud.cc_ci.attributes.action_group_gitea_drone
 options:
   build:
     description: Build number on O(ci_repo). The PR and head SHA are taken from its params.
@@ -76,11 +79,9 @@ options:
     default: cc-ci/testme
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 seealso:
   - module: coopcloud.cc_ci.gitea_testme

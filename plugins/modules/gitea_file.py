@@ -16,6 +16,9 @@ description:
 author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
+  - coopcloud.cc_ci.attributes.action_group_gitea
 options:
   repo:
     description: C(owner/name).
@@ -51,11 +54,9 @@ options:
     type: path
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: Nothing is committed in check mode; RV(changed_files) says what would be.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 """
 

@@ -19,6 +19,9 @@ description:
 author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
+  - coopcloud.cc_ci.attributes.action_group_gitea
 options:
   repo:
     description: The repository, C(owner/name).
@@ -73,10 +76,8 @@ options:
     type: path
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 seealso:
   - module: coopcloud.cc_ci.gitea_pr_info

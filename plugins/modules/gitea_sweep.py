@@ -25,6 +25,9 @@ description:
 author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
+  - coopcloud.cc_ci.attributes.action_group_gitea
 options:
   ledger:
     description: The run ledger (JSON lines). A missing file means nothing to sweep but O(repos).
@@ -43,9 +46,10 @@ options:
     default: true
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: In check mode nothing is closed or deleted; the returns say what would be.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

@@ -28,6 +28,9 @@ extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.gitea_api.drone
   - coopcloud.cc_ci.gitea_api.ci_repo
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
+  - coopcloud.cc_ci.attributes.action_group_gitea_drone
 options:
   repo:
     description: The recipe repository, C(owner/name).
@@ -65,11 +68,9 @@ options:
     type: path
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: In check mode nothing is posted and nothing is watched; the task reports changed.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
 seealso:
   - module: coopcloud.cc_ci.drone_verdict

@@ -17,6 +17,9 @@ description:
   - RV(remaining) lists the lines that still contain any of O(forbid) afterwards (a superseded
     schedule mentioned elsewhere), for the caller to judge.
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   path:
     description: The Markdown file.
@@ -54,10 +57,8 @@ options:
     default: []
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
 """
 

@@ -26,6 +26,9 @@ description:
     the task fails naming each such file and why, after writing the others.
   - A run that stopped early (O(error)) is one more failed testcase in C(junit.xml).
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   report_dir:
     description: Folder holding C(checks/) and receiving the reports.
@@ -78,9 +81,10 @@ options:
     default: true
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The reports are written in check mode too.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

@@ -19,6 +19,9 @@ description:
     UTF-8, not JSON, a JSON value that is not an object, cut short by a kill) is skipped, reported in
     C(skipped) and as a warning; it never fails the task.
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   path:
     description: The ledger file (the variable C(ccci_ledger)); created with its folder when missing.
@@ -39,9 +42,10 @@ options:
     type: dict
 attributes:
   check_mode:
-    description: Can run in check mode and report what would change without changing the target.
     support: full
     details: Reports what would be appended or marked; writes nothing.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

@@ -16,6 +16,9 @@ description:
     controller's playbook pid (the lookup C(env) of C(PPID) is not reliable; the playbooks pass
     the pid of the parent of the module process by default).
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   path:
     description: The lock file.
@@ -36,9 +39,10 @@ options:
     default: verify-phase5
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: The lock is taken in check mode too, so two check runs do not overlap either.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

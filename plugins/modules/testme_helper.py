@@ -17,6 +17,9 @@ description:
   - Values in O(env) whose key looks secret (contains C(TOKEN), C(SECRET), C(PASSWORD) or C(KEY))
     are masked in everything the module returns.
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   helper:
     description:
@@ -59,9 +62,10 @@ options:
     type: int
 attributes:
   check_mode:
-    description: Can run in check mode and report what would change without changing the target.
     support: full
     details: In check mode the helper is not run (it may post a comment); C(changed) is O(post).
+  diff_mode:
+    support: none
 notes:
   - The helper's exit codes are not part of its contract (FACTS.md); only the printed lines are.
 """

@@ -31,6 +31,9 @@ description:
     C(IDLE) and then returns the newest C(upgrade-all-*.md) summary under
     C(<root>/.cc-ci-logs/upgrades/) written since O(since), and the pane text.
 author: coopcloud.cc_ci developers (@coopcloud)
+extends_documentation_fragment:
+  - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.platform
 options:
   name:
     description: The tmux session name.
@@ -156,9 +159,10 @@ options:
     default: 40
 attributes:
   check_mode:
-    description: Can run in check mode and report what would change without changing the target.
     support: full
     details: Probes only; V(started), V(fresh) and V(stopped) report whether the session would be replaced or killed.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""
