@@ -173,7 +173,9 @@ class RecipeUpgrade:
             work = self._clone(self.git, self.mirror, f"ccci-recipe-{self.recipe}-")
             self.git.run("checkout", "-q", "-B", branch, cwd=work)
             compose = (work / "compose.yml").read_text()
-            compose = rc.set_version(rc.retag(compose, upgrade.image, upgrade.new_tag), upgrade.new_version)
+            compose = rc.retag(compose, upgrade.image, upgrade.new_tag)
+            if not self.cfg.has("agent-keeps-version-label"):  # mutant: the image bumped, the label not
+                compose = rc.set_version(compose, upgrade.new_version)
             (work / "compose.yml").write_text(compose)
             note = work / "release" / upgrade.new_version
             note.parent.mkdir(exist_ok=True)

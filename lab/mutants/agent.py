@@ -26,4 +26,6 @@ MUTANTS: tuple[Mutant, ...] = (
            "/recipe-upgrade echoes the first run's build link for every later run, so its report cites the wrong build."),
     Mutant("agent-cites-another-build", "agent", ("V5",), ("agent's comment cites", "did not run for this head"),
            "/recipe-upgrade's stale-test comment links the build before this head's run, not the run that failed."),
+    Mutant("agent-keeps-version-label", "agent", ("V3",), ("leaves the recipe version label",),
+           "/recipe-upgrade bumps the image tag but leaves the recipe's version label at the old version."),
 )

@@ -15,8 +15,10 @@ from types import ModuleType
 # the module_utils its imports name, so this import is what puts them into check_result's payload.
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v1 as _v1
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v2 as _v2
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v3 as _v3
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v4 as _v4
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v5 as _v5
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v7 as _v7
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a as _v8a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8 as _v8
@@ -76,6 +78,7 @@ CHECKS: tuple[Check, ...] = (
         "/recipe-upgrade opens a PR bumping the image and version label whose run is GREEN on the PR, "
         "reports RESULT SUCCESS, leaves mirror main equal to upstream main and merges nothing.",
         "PR files and compose at the head SHA, statuses and comment, registry tags, branch SHAs, compare",
+        claims=_v3,
     ),
     Check(
         "V4", "3-iteration regression loop", _ROLE + "v4_regression_loop",
@@ -103,6 +106,7 @@ CHECKS: tuple[Check, ...] = (
         "After seeded drift, mirror main equals upstream main, the merged-upstream PR is closed and "
         "the superseded PR is closed and replaced.",
         "branch SHAs, PR states, the replacement PR",
+        claims=_v7,
     ),
     Check(
         "V8", "/upgrade-all default run", _ROLE + "v8_upgrade_all",

@@ -1,0 +1,59 @@
+"""V3's and V7's claims over hand-made inputs: healthy passes, nothing read never passes, each lie fails its claim."""
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v3, v7
+
+BUILD = "http://drone/recipe-maintainers/cc-ci/4"
+V3 = {
+    "recipe": "recipe-maintainers/custom-html-tiny", "prefix": "upgrade/",
+    "pr": {"html_url": "http://git/pr/2", "files": ["compose.yml"], "merged": False, "contained": False,
+           "comments": [{"body": "!testme"}, {"body": f"### cc-ci results: PASS\nBuild: {BUILD}"}]},
+    "offer": {"version": "1.0.2+2.38.0", "images": [{"image": "sws", "tag": "2.38.0", "newest": "2.39.0", "upgrade": True}]},
+    "head": {"version": "1.0.3+2.39.0", "images": [{"image": "sws", "tag": "2.39.0"}]},
+    "verdict": {"verdict": "GREEN", "build_url": BUILD},
+    "skill": {"result": "SUCCESS", "result_line": "RESULT: SUCCESS"},
+    "mains": [{"sha": "a" * 40}, {"sha": "a" * 40}],
+}
+V7 = {
+    "bot": "cc-ci-bot", "replacement_branch": "upgrade/2.39.0",
+    "merged_pr": {"number": 1}, "old_pr": {"number": 2},
+    "prs": [{"number": 1, "state": "closed", "contained": True}, {"number": 2, "state": "closed"},
+            {"number": 3, "state": "open", "user": "cc-ci-bot", "head_ref": "upgrade/2.39.0", "html_url": "http://git/pr/3"}],
+    "mains": [{"sha": "b" * 40}, {"sha": "b" * 40}],
+}
+
+
+def _failed(module, inputs: dict) -> dict[str, str]:
+    return {p.name: p.diagnosis for p in module.evaluate(inputs) if not p.ok}
+
+
+def test_healthy_passes_and_nothing_read_never_passes() -> None:
+    for module, healthy in ((v3, V3), (v7, V7)):
+        assert _failed(module, healthy) == {}
+        assert not [p.name for p in module.evaluate({}) if p.ok]
+
+
+def test_v3_lies() -> None:
+    label = copy.deepcopy(V3)
+    label["head"]["version"] = "1.0.2+2.38.0"
+    assert "leaves the recipe version label at 1.0.2+2.38.0" in _failed(v3, label)["V3.version_label_bumped"]
+    red = copy.deepcopy(V3)
+    red["verdict"]["verdict"] = "RED"
+    assert "claims SUCCESS but the PR head's run is RED" in _failed(v3, red)["V3.success_only_when_green"]
+    merged = copy.deepcopy(V3)
+    merged["pr"]["contained"] = True
+    assert "guardrail broken" in _failed(v3, merged)["V3.not_merged"]
+
+
+def test_v7_lies() -> None:
+    drift = copy.deepcopy(V7)
+    drift["mains"][0]["sha"] = "c" * 40
+    assert "the mirror was not reconciled" in _failed(v7, drift)["V7.mirror_equals_upstream"]
+    left = copy.deepcopy(V7)
+    left["prs"][1]["state"] = "open"
+    assert "was left open" in _failed(v7, left)["V7.superseded_pr_closed"]
+    merged = copy.deepcopy(V7)
+    merged["prs"][2]["merged"] = True
+    assert "guardrail broken" in _failed(v7, merged)["V7.nothing_merged_by_the_run"]
