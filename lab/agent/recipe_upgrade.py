@@ -387,6 +387,8 @@ class RecipeUpgrade:
             outcome.result = f"FAILED — the upgrade with the test update is not green ({build})"
             return
         if ci_pr:
+            if self.cfg.has("agent-crossnote-cites-stale-build"):  # mutant: a build from before this head's runs
+                build = re.sub(r"/(\d+)$", lambda m: f"/{int(m.group(1)) - 2}", build)
             self.gitea.comment(self.mirror, pr["number"],
                                f"/recipe-upgrade: verified together with the cc-ci test update {ci_pr['html_url']} "
                                f"(branch-checkout run {build}: GREEN). Review both together.")

@@ -28,4 +28,6 @@ MUTANTS: tuple[Mutant, ...] = (
            "/recipe-upgrade's stale-test comment links the build before this head's run, not the run that failed."),
     Mutant("agent-keeps-version-label", "agent", ("V3",), ("leaves the recipe version label",),
            "/recipe-upgrade bumps the image tag but leaves the recipe's version label at the old version."),
+    Mutant("agent-crossnote-cites-stale-build", "agent", ("V6",), ("agent cites build", "did not run for the recipe head"),
+           "/recipe-upgrade --with-tests cross-notes cite a build from before this head's runs as the green verification."),
 )

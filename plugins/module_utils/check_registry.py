@@ -18,6 +18,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v2 a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v3 as _v3
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v4 as _v4
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v5 as _v5
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v6 as _v6
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v7 as _v7
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a as _v8a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
@@ -100,6 +101,7 @@ CHECKS: tuple[Check, ...] = (
         "is GREEN with that branch, the PRs are cross-linked and cc-ci main and the loops' clones are "
         "untouched.",
         "cc-ci PR files, Drone build with TESTS_REF, PR bodies/comments, git rev-parse/status of the clones",
+        claims=_v6,
     ),
     Check(
         "V7", "mirror reconciliation", _ROLE + "v7_mirror_reconcile",

@@ -9,8 +9,14 @@ this package (and is re-exported by ``checks``) so a claims module imports it wi
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+# The bridge's own comments (run started / results card), as opposed to what the agent or a person wrote.
+BRIDGE_COMMENT = re.compile(r"^(### cc-ci results|cc-ci: run started)")
+# A Drone build page: <server>/<org>/<repo>/<number> (a Gitea PR page has /pulls/ before its number).
+BUILD_URL = re.compile(r"https?://[^\s/)\]>\"'`]+/[^\s/)\]>\"'`]+/[^\s/)\]>\"'`]+/\d+(?![\w/])")
 
 
 @dataclass(frozen=True)

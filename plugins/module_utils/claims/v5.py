@@ -9,13 +9,9 @@ during the run).
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import Predicate, dig
-
-BRIDGE = re.compile(r"^(### cc-ci results|cc-ci: run started)")
-BUILD_URL = re.compile(r"https?://[^\s)\]>\"'`]+/\d+(?![\w/])")
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import BRIDGE_COMMENT, BUILD_URL, Predicate, dig
 
 
 def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
@@ -26,7 +22,7 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     stale_steps = [s for s in failed if s.startswith("test:")]
     stale = stale_steps[0][5:] if stale_steps else "?"
     notes = [c for c in pr.get("comments") or [] if (c.get("body") or "").strip() != "!testme"
-             and not BRIDGE.match(c.get("body") or "")]
+             and not BRIDGE_COMMENT.match(c.get("body") or "")]
     explains = [c for c in notes if stale in (c.get("body") or "") and "--with-tests" in (c.get("body") or "")]
     by_url = {(b.get("url") or "").rstrip("/"): b for b in builds}
     cited = sorted({u.rstrip("/.,;:") for c in explains for u in BUILD_URL.findall(c.get("body") or "")})

@@ -1,4 +1,4 @@
-"""V3's and V7's claims over hand-made inputs: healthy passes, nothing read never passes, each lie fails its claim."""
+"""V3's, V6's and V7's claims over hand-made inputs: healthy passes, nothing read never passes, each lie fails."""
 from __future__ import annotations
 
 import copy
@@ -57,3 +57,21 @@ def test_v7_lies() -> None:
     merged = copy.deepcopy(V7)
     merged["prs"][2]["merged"] = True
     assert "guardrail broken" in _failed(v7, merged)["V7.nothing_merged_by_the_run"]
+
+
+def test_v6_cited_builds_must_have_run_for_the_head() -> None:
+    from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v6
+
+    verify = {"url": "http://drone/o/cc-ci/4", "status": "success"}
+    recipe = {"html_url": "http://git/o/r/pulls/1", "head_sha": "a" * 40, "builds": [{"url": "http://drone/o/cc-ci/3"}],
+              "comments": [{"body": "verified with http://git/o/cc-ci/pulls/2 (branch-checkout run http://drone/o/cc-ci/4)"}]}
+    test_pr = {"html_url": "http://git/o/cc-ci/pulls/2", "head_ref": "test-update/x", "files": ["tests/r/t.json"],
+               "comments": [{"body": "pairs with http://git/o/r/pulls/1 (http://drone/o/cc-ci/4)"}]}
+    healthy = {"pr": recipe, "ci_prs": [test_pr], "verify_builds": [verify],
+               "skill": {"result": "SUCCESS+TESTPR"}, "before": {"ci_main": "m", "clones": {}},
+               "after": {"ci_main": "m", "clones": {}}}
+    assert _failed(v6, healthy) == {}
+    assert not [p.name for p in v6.evaluate({}) if p.ok]
+    stale = copy.deepcopy(healthy)
+    stale["pr"]["comments"][0]["body"] = stale["pr"]["comments"][0]["body"].replace("cc-ci/4", "cc-ci/2")
+    assert "did not run for the recipe head" in _failed(v6, stale)["V6.cited_builds_ran_for_this_head"]
