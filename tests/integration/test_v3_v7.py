@@ -13,9 +13,10 @@ def test_v3_to_v7_pass_twice_on_the_same_lab(playbook) -> None:
     assert first.rc == 0, first.stdout[-4000:]
     for check_id in UPGRADE_CHECKS + ["V9"]:
         assert first.check(check_id)["verdict"] == "PASS", first.check(check_id)
-    v4 = first.check("V4")["evidence"]
-    assert v4["fixable"]["build_states"][0] == "failure" and v4["fixable"]["build_states"][-1] == "success"
-    assert v4["persistent"]["build_states"] == ["failure"] * 3
+    v4 = {p["name"]: p["inputs"] for p in first.check("V4")["evidence"]["predicates"]}
+    fixable = v4["V4.fixable_red_then_green"]["states"]
+    assert fixable[0] == "failure" and fixable[-1] == "success"
+    assert v4["V4.persistent_exactly_max_runs"]["runs"] == 3
     # A second run on the same lab: nothing duplicated, nothing of the first left open.
     second = playbook(only=UPGRADE_CHECKS + ["V9"])
     assert second.rc == 0, second.stdout[-4000:]

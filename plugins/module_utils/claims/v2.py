@@ -54,10 +54,12 @@ def _short(sha: Any) -> str:
     return str(sha or "?")[:10]
 
 
-def _triggers(pr_info: dict[str, Any], run: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ``!testme`` comments on the PR created while ``run`` ran."""
+def _triggers(pr_info: dict[str, Any], run: dict[str, Any], others: frozenset[Any] = frozenset()) -> list[dict[str, Any]]:
+    """The ``!testme`` comments on the PR created while ``run`` ran, less the ones V2 itself posted
+    (``others``: a whole-second ``created_at`` can put the comment posted just after a run in its window)."""
     comments = dig(pr_info, "pr", "comments", default=[]) or []
-    return [c for c in comments if (c.get("body") or "").strip() == TRIGGER and _within(c.get("created_at"), run)]
+    return [c for c in comments if (c.get("body") or "").strip() == TRIGGER and c.get("id") not in others
+            and _within(c.get("created_at"), run)]
 
 
 def _number(build: dict[str, Any] | None) -> str:
@@ -77,8 +79,9 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     preds: list[Predicate] = []
 
     # -- what the helper posted ------------------------------------------------------------------
+    mine = frozenset(i for i in [dig(inputs, "other_trigger", "comment", "id")] if i is not None)
     posted = {"green": _triggers(green_after, runs["green"]), "pending": _triggers(red_after, runs["pending"]),
-              "rerun": _triggers(green_after, runs["rerun"])}
+              "rerun": _triggers(green_after, runs["rerun"], mine)}
     counts = {k: len(v) for k, v in posted.items()}
     wrong = {k: n for k, n in counts.items() if n != 1}
     preds.append(Predicate(
@@ -87,7 +90,7 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
                   + ("posts more than once" if n > 1 else "did not post") for k, n in wrong.items()),
         {"posted": counts},
     ))
-    quiet = {"red": _triggers(red_after, runs["red"]), "inflight": _triggers(green_after, runs["inflight"]),
+    quiet = {"red": _triggers(red_after, runs["red"]), "inflight": _triggers(green_after, runs["inflight"], mine),
              "new_head": _triggers(red_new, runs["new_head"])}
     noisy = {k: len(v) for k, v in quiet.items() if v}
     unrun = [k for k in quiet if runs[k].get("finished") is None]

@@ -110,3 +110,14 @@ def test_each_lie_fails_its_claim(healthy, lie, predicate: str, words: str) -> N
 
 def test_missing_inputs_never_pass() -> None:
     assert not [p.name for p in v2.evaluate({}) if p.ok]
+
+
+def test_the_trigger_v2_posts_itself_is_not_the_helpers(healthy) -> None:
+    # Gitea's created_at is whole seconds: V2's own !testme just after the rerun can fall in its window.
+    inputs = copy.deepcopy(healthy)
+    inputs["runs"]["rerun"]["finished"] = T0 + 40.5
+    inputs["green_after"]["pr"]["comments"][2]["id"] = 77
+    inputs["other_trigger"]["comment"] = {"id": 77}
+    assert "V2.post1_posts_exactly_one" not in _failed(inputs)
+    del inputs["other_trigger"]["comment"]
+    assert "posts more than once" in _failed(inputs)["V2.post1_posts_exactly_one"]
