@@ -43,7 +43,10 @@ def test_no_pr_of_the_run_left_open(host) -> None:
     still_open = [f"{repo}#{n}" for repo, pulls in state["pulls"].items()
                   for n, pr in pulls.items() if pr["state"] == "open"]
     assert still_open == []
-    assert state["merge_attempts"] == []
+    # The lab's upstream maintainer merges V7's seed upstream (a person's merge); nothing else is merged.
+    merged = [f"{repo}#{n}" for repo, pulls in state["pulls"].items() for n, pr in pulls.items()
+              if pr.get("merged") and pr.get("merged_by") != "upstream-maintainer"]
+    assert merged == []
 
 
 def test_no_deploy_left(host) -> None:
