@@ -45,6 +45,9 @@ class AgentConfig:
     bot_user: str = ""
     testme_interval: str = "5"
     testme_max_wait: str = "1800"
+    # A real /upgrade-all runs for an hour; the lab's takes seconds. It spends this long composing
+    # its summary so that a stop of a busy run lands mid-run and a run that carries on is seen.
+    summary_seconds: float = 3.0
 
     def has(self, fault: str) -> bool:
         return lab_faults.has(fault, configured=self.faults)
@@ -97,6 +100,7 @@ class AgentConfig:
             bot_user=env("GITEA_USER") or (lab.get("users") or {}).get("bot", ""),
             testme_interval=interval,
             testme_max_wait=max_wait,
+            summary_seconds=float(lab.get("agent_summary_seconds", 3.0)),
         )
 
     def missing(self) -> list[str]:

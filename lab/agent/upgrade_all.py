@@ -148,6 +148,8 @@ def main(cfg: AgentConfig, args: list[str]) -> int:
             results.append((name, run_one(cfg, name, with_tests, col), col))
             say(f"## {name}: teardown")
             teardown(cfg)
+    say("composing the summary")
+    time.sleep(cfg.summary_seconds)
     text = summary(cfg, results, stamp)
     cfg.logs_dir.mkdir(parents=True, exist_ok=True)
     path = cfg.logs_dir / f"upgrade-all-{stamp}.md"

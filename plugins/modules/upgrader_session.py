@@ -257,6 +257,18 @@ alive_at_action:
   type: list
   elements: str
   returned: when the launcher or tmux acted
+acted_at:
+  description: When the launcher (or tmux) was called and when it returned (epoch seconds).
+  type: dict
+  returned: when the launcher or tmux acted
+finished_after_stop:
+  description:
+    - With O(state=stopped), the C(upgrade-all-*.md) summaries written more than a second after the
+      launcher's stop returned while an agent alive at the stop had not yet gone (path and seconds
+      after the stop): a stopped run that carried on to its end.
+  type: list
+  elements: dict
+  returned: when state=stopped
 launcher_status:
   description: What C(<launcher> status) printed after the action (with O(launcher_status)).
   type: str
@@ -342,6 +354,19 @@ def newest_summary(root: str, since: float) -> tuple[str | None, str | None]:
         return path, None
 
 
+def summaries_after(root: str, since: float) -> list[dict]:
+    """The upgrade-all summaries written after *since* (path, seconds after)."""
+    found = []
+    for path in glob.glob(os.path.join(root, ".cc-ci-logs", "upgrades", "upgrade-all-*.md")):
+        try:
+            mtime = os.path.getmtime(path)
+        except OSError:
+            continue
+        if mtime > since:
+            found.append({"path": path, "seconds_after_stop": round(mtime - since, 1)})
+    return sorted(found, key=lambda x: x["seconds_after_stop"])
+
+
 def wait_gone(prober: SessionProbe, keys: list[str], seconds: float) -> list[str]:
     """Wait (bounded) until these processes are gone; the ones still alive."""
     deadline = time.monotonic() + seconds
@@ -363,10 +388,17 @@ class Session:
 
     def act(self, verb: str, before: Probe) -> str | None:
         """Run the launcher's *verb* (or its tmux equivalent); a failure message or None."""
-        name = self.p["name"]
         # which agents of before still lived the moment the launcher was called (a run that ended
         # during the probe is not a busy run the launcher could leave alone)
         self.extra["alive_at_action"] = self.prober.alive(before.agent_keys)
+        called = time.time()
+        try:
+            return self._act(verb, before)
+        finally:
+            self.extra["acted_at"] = {"called": called, "returned": time.time()}
+
+    def _act(self, verb: str, before: Probe) -> str | None:
+        name = self.p["name"]
         if self.launcher:
             rc, out, err = self.launcher.run([verb])
             self.extra.update(launcher_rc=rc, launcher_output=(out + err).strip())
@@ -541,11 +573,20 @@ def main() -> None:
             finish(after, before, failed=failed, changed=changed)
         if state == "stopped":
             survivors = wait_gone(prober, before.agent_keys, 10)
+            # an agent that lived at the stop must not carry its run to the end afterwards (a run
+            # that ends within the wait above leaves no survivor, but it leaves its summary); a
+            # second's grace for an agent writing its summary the moment the stop came
+            returned = session.extra["acted_at"]["returned"]
+            late = (summaries_after(p["root"], returned + 1)
+                    if session.extra.get("alive_at_action") and p["root"] else [])
             if after.status != ABSENT:
                 failed = f"session {name} is still there after stop ({after.status})"
             elif survivors:
                 failed = f"stop left the agent process(es) {', '.join(survivors)} running after the session was gone"
-            finish(after, before, failed=failed, changed=changed, survivors=survivors)
+            elif late:
+                failed = (f"the stopped agent finished its run after the stop: {late[0]['path']} written "
+                          f"{late[0]['seconds_after_stop']} s after the launcher's stop returned")
+            finish(after, before, failed=failed, changed=changed, survivors=survivors, finished_after_stop=late)
         if after.status == ABSENT:
             said = last_line(session.extra.get("launcher_output") or "") or "nothing"
             finish(after, before, changed=changed,

@@ -6,10 +6,11 @@
 upgrader_session in order (``clean``, ``dry_fresh``, ``dry_done``, ``start_idle``, ``start_busy``,
 ``run_done``, ``wedge``, ``start_wedged``, ``fresh_busy``, ``stopped``), each with the probe's
 ``status``, ``previous`` and ``current`` (pane id, pane pid and start time, agent processes as
-``pid@start`` with their argv), ``survivors`` (agents of before still alive after the action), ``alive_at_action`` (those alive the
-moment the launcher was called),
-``panes`` (every pane of the session after the action: id, pid, start), ``summary_path``, ``pane_tail``, ``launcher_status`` (the launcher's own ``status``
-words, compared, never believed) and ``error``; ``wedge_seconds``; ``launcher``.
+``pid@start`` with their argv), ``survivors`` (agents of before still alive after the action),
+``alive_at_action`` (those alive the moment the launcher was called), ``finished_after_stop`` (run
+summaries written after the stop returned), ``panes`` (every pane of the session after the action:
+id, pid, start), ``summary_path``, ``pane_tail``, ``launcher_status`` (the launcher's own
+``status`` words, compared, never believed) and ``error``; ``wedge_seconds``; ``launcher``.
 
 Each state is seeded so that the launcher sees it as that state: idle = its own finished run,
 busy = its own run in flight, wedged = its own run whose agent was stopped (SIGSTOP) and then was
@@ -188,6 +189,7 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     s = step("stopped")
     prev = s.get("previous") or {}
     survivors = s.get("survivors") or []
+    late = s.get("finished_after_stop") or []
     if not s:
         ok, diag = False, "stop: the step never ran"
     elif s.get("status") != "ABSENT":
@@ -195,12 +197,17 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     elif survivors:
         ok, diag = False, (f"stop left the agent process(es) {_agents_text(survivors)} running after the session "
                            "was gone: the launcher's stop does not stop the agent")
+    elif late:
+        ok, diag = False, (f"stop left the agent process(es) {_agents_text(s.get('alive_at_action') or [])} to carry "
+                           f"their run to its end: {late[0].get('path')} was written {late[0].get('seconds_after_stop')} s "
+                           "after the stop returned: the launcher's stop does not stop the agent")
     elif not _keys(prev):
         ok, diag = False, f"stop: could not seed a busy session to stop (it read {prev.get('status') or '?'})"
     else:
         ok, diag = True, ""
     preds.append(Predicate("V8a.stop_stops", ok, diag,
-                           {"before": prev, "status": s.get("status"), "survivors": survivors}))
+                           {"before": prev, "status": s.get("status"), "survivors": survivors,
+                            "finished_after_stop": late}))
 
     # -- the weekly run is DEFAULT mode ----------------------------------------------------------
     argvs = []
