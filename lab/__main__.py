@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """``python -m lab up|down|status|serve --state DIR`` (see docs/ARCHITECTURE.md, "The lab")."""
 from __future__ import annotations
 

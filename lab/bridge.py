@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The comment bridge (FACTS §1): polls PR comments, gates on org membership, runs cc-ci in Drone,
 reports back with the ``cc-ci/testme`` status and one comment edited into a results card.
 

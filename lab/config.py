@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab's configuration: one JSON file (``<state>/lab.json``) shared by every lab component."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab daemon (``python -m lab serve``) and the controls ``up``/``down``/``status`` use on it.
 
 The daemon seeds Gitea's repositories, then starts the services in order gitea, registry, drone,

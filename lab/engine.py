@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The fake Swarm engine and abra app state behind the ``abra`` and ``docker`` stand-ins.
 
 Stdlib only: ``lab/bin/abra`` and ``lab/bin/docker`` may run under a system python3 without the

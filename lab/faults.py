@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The one reader of the lab's active faults (mutants), for every lab part and, through
 ``lab/bin/_faults.sh``, for the lab's scripts.
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lab profiles: named sets of the lab's timings and sizes, as playbook variables.
 
 ``default`` is the fast lab (3 s builds, a 1 s bridge poll). ``box-like`` is closer to a real cc-ci

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab's container registry: a Docker Registry v2 subset over ``lab/data/registry.json``.
 
 Only what an upgrade flow asks a registry: which tags exist (``tags/list``), whether a tag exists

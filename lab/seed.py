@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """First-start content of the lab: Gitea users, orgs and repos (real git history), and the box
 layout under ``cfg.root`` (skills, helpers, the loops' protected clone, cc-ci-loops.service).
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """make bench: the collection's benchmark against the lab (issue 6, item 4).
 
 Writes out/bench.json and prints a table of each figure against its goal. A measurement, not a test:

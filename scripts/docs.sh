@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Every module's, lookup's and callback's documentation renders with ansible-doc (DOCUMENTATION, EXAMPLES and RETURN parse).
 set -uo pipefail
 cd "$(dirname "$0")/.."

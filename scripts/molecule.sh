@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # molecule test for every scenario (delegated driver on this machine: no Docker engine needed).
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # make run: the main job against the lab. LAB_FAULTS=a,b injects lab faults (mutants, docs/MUTANTS.md);
 # LAB_PROFILE=box-like runs the lab at a box's settings (lab/profiles.py); LAB_KEEP=1 keeps the lab
 # up afterwards; LAB_STATE (default .lab) is the lab's state dir; EXTRA passes more ansible-playbook

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # ansible-test sanity on a copy of the collection placed under ansible_collections/coopcloud/cc_ci.
 # This network refuses pip's bootstrap download, so a stand-in bootstrap (ensurepip + pip install
 # with the system CA bundle) is put where ansible-test looks for it.

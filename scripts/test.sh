@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # make test: every part in turn, each timed; the summary lists what passed and failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Make the repo importable as ``ansible_collections.coopcloud.cc_ci`` and as the ``lab`` package."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A small JSON-over-HTTP client (urllib) for Gitea, Drone and the registry."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """``claude -p "<prompt>"``: the lab's stand-in for the claude CLI, for the skills cc-ci uses."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Where the agent finds Gitea, Drone, the registry and the box: env first, then lab.json."""
 from __future__ import annotations
 

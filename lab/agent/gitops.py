@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """git over HTTP: clone, commit, push (basic auth through git's env config, never on the command line)."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A recipe's compose file: image references, the version label, and the same-major upgrade rule."""
 from __future__ import annotations
 

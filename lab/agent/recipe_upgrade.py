@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """``/recipe-upgrade <recipe> [--with-tests]``: the skill, step by step (see lab/data/skills/recipe-upgrade/SKILL.md).
 
 (a) reconcile the mirror with upstream, (b) find the same-major upgrade, (c) the `upgrade/<tag>` branch

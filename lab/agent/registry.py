@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Tags (Docker Registry v2, with the anonymous token dance) and the lab's per-tag behaviour."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """``/upgrade-all [--dry-run]``: every sandbox recipe with an available upgrade, one at a time, in DEFAULT
 mode, with a teardown between recipes; the summary leads with the PRs to review."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # shellcheck shell=bash
 # Sourced by the lab's scripts: `fault NAME` is true when the lab fault (mutant) NAME is active.
 # The rule lives once, in lab/faults.py (CCCI_LAB_FAULTS when set, else lab.json's faults); this

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # launch-upgrader.sh start|fresh|stop|status — the `cc-ci-upgrader` agent session (what the weekly
 # cron runs): a tmux session whose pane runs `<agent> -p "/upgrade-all $UPGRADER_ARGS"` in
 # $CCCI_ROOT, DEFAULT mode only (UPGRADER_ARGS containing --with-tests is refused).

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # testme-on-pr.sh <recipe> <pr#> — post `!testme` on a recipe mirror PR and read the verdict back
 # from the PR (the `cc-ci/testme` commit status the comment bridge sets on the PR head).
 #

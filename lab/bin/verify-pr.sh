@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 # verify-pr.sh <recipe> <recipe-pr#> <cc-ci-branch> — the branch-checkout harness run: a custom Drone
 # build on the cc-ci repo that tests the recipe PR's head with the tests of <cc-ci-branch>
 # (`!testme` always uses cc-ci main's tests; this is how a test update is verified before review).

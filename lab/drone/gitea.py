@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What Drone and its harness read from Gitea, over HTTP only (FACTS §2 contents/branches)."""
 from __future__ import annotations
 

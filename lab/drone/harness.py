@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The cc-ci harness as one Drone build: clone, deploy, install, upgrade, backup-restore, tests, teardown.
 
 The verdict comes from the recipe content at REF (its compose file, through the abra stand-in and

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab's Drone server: the v2 REST subset of FACTS §3, a build page, and a pool of build workers."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Drone's builds and step logs, persisted to ``DIR/drone.json`` (reloaded on start).
 
 One lock guards everything; readers get deep copies so the HTTP threads never see a build while

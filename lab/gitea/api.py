@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Gitea API v1 routes over the Store (PRs, comments, statuses) and the bare git repos (content).
 
 Codes and shapes follow FACTS.md §2/§2a, Gitea 1.27.1's swagger (``../shared/spec``) and, where

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """One bare git repository, read and written with git plumbing only (no work tree).
 
 Everything the lab Gitea says about content (SHAs, branches, files, diffs) comes from here, so

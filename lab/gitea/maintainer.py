@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The upstream maintainer: a person who lands a change upstream the way people do on Gitea,
 through a PR merged with Gitea's own merge route (``POST .../pulls/{n}/merge``).
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """JSON shapes of Gitea API v1 objects (users, repos, branches, commits, PRs, comments, statuses).
 
 Field names follow Gitea's swagger (1.27); the lab fills the ones a client can reasonably read and

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Records the lab Gitea's exchanges as JSON lines, for the contract test against Gitea's swagger.
 
 Switched on by env ``CCCI_LAB_RECORD=<file.jsonl>`` when the lab daemon starts. One line per

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab Gitea as a service: one ThreadingHTTPServer on 127.0.0.1 serving API v1, git smart
 HTTP and a few tiny HTML pages (so ``html_url`` links resolve)."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Git smart HTTP (``/{org}/{repo}.git/...``) through ``git http-backend`` as a CGI.
 
 Clone and fetch are open (public repos); a push needs basic auth ``user:token`` of a member of

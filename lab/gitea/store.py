@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab Gitea's database: users, orgs, repos, PRs, comments, statuses and ids.
 
 Held in memory under one lock and written to ``<state>/gitea.json`` (temp + rename) after every

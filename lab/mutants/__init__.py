@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab's mutant catalogue: small, realistic lies, one component each, and the checks that kill them.
 
 A mutant is switched on by its ``name`` (``LAB_FAULTS=name``, ``ccci_lab_faults: [name]``,

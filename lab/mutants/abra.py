@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lies of abra (lab/bin/abra over lab/engine.py)."""
 from __future__ import annotations
 

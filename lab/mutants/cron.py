@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lies of the weekly cron job's surroundings on the box: what cc-ci-loops.service tells the job
 (the crontab mirrors its PATH and HOME) and what the launcher does when cron, not a person, starts it.
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lies of the lab's Drone server (lab/drone/server.py, the build bookkeeping in lab/drone/harness.py).
 
 The first three are states a real Drone shows (FACTS §2a): a stage held for approval, declined, or

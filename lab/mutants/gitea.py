@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lies of the box's Gitea (its permissions; lab/gitea)."""
 from __future__ import annotations
 

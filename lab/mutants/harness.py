@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lies of the cc-ci build harness run inside a Drone build (lab/drone/harness.py)."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lies of the skill's helper testme-on-pr.sh (lab/bin/testme-on-pr.sh)."""
 from __future__ import annotations
 

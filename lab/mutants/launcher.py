@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Lies of the box launcher cc-ci-plan/launch-upgrader.sh (lab/bin/launch-upgrader.sh).
 
 V8a seeds each session state through the launcher itself and reads what the launcher did from tmux

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """abra and docker wrappers, and a verified teardown of abra apps.
 
 abra is trusted to act (undeploy, remove) but not to report: what is left after a teardown is read

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A small HTTP API client on httpx, shared by the Gitea and Drone clients.
 
 Every call names the status codes the caller accepts (``accept=(200, 404)``) and gets back

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The one list of Phase 5 checks: id, title, role, what each proves and what it reads cold.
 
 Everything that names checks (``check_result``'s ids, the report's titles, ``verify-phase5.yml``'s

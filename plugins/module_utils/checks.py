@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A check's verdict from what it observed, and its storage as ``<report_dir>/checks/<id>.json``."""
 from __future__ import annotations
 

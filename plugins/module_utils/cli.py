@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run a command-line tool: find it once, build its base command once, fail in one clear line.
 
 Shaped after community.docker's ``module_utils/_common_cli.py``: a :class:`CliRunner` subclass per

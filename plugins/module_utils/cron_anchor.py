@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """When the weekly job runs: the anchor T0 (completion + offset) in the cron daemon's timezone.
 
 Vixie/Debian cron has one timezone, the daemon's own (no ``CRON_TZ``): a job ``MM HH * * DOW`` runs

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The weekly entry in a crontab: its text block, its command, and the environment cron gives it.
 
 The entry is one marker-delimited block appended to the user's crontab::

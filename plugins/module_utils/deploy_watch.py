@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Watch which sandbox stacks are deployed while something else runs (V8: one at a time).
 
 A detached sampler writes one JSON line per change of the deployed set; reading it back tells the

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Drone API client (FACTS.md section 3) and a build waiter that answers soon after a build ends.
 
 The waiter spends requests where the answer is likely: from the build's ``started`` time and the

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Gitea API v1 client (the calls the collection needs, per FACTS.md section 2).
 
 Guardrail: this client has no operation that merges anything, by design. Do not add one.

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The run ledger: one JSON object a line, appended and fsynced *before* the resource it names is
 created, so whatever a killed run opened can still be found and closed by the next one.
 

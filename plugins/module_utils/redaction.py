@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Redaction: the one set of rules for what is a secret and how it is masked, used by every module
 that shows an environment, a crontab, a report or a URL."""
 from __future__ import annotations

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """REVIEW-5.md (for people), report.html (the same plus the timeline and the full evidence),
 report.json and junit.xml from the stored check results.
 

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The two places a cc-ci run reports back to a recipe PR, read and compared.
 
 * the commit status ``cc-ci/testme`` on the PR head (``pending`` / ``success`` / ``failure``,

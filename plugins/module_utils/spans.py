@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Spans and progress lines of a run, appended to the run's progress file (JSON lines).
 
 A module that waits on a component opens a :class:`Span` naming what it waits for; the span

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Run state on disk (small JSON objects the collection keeps between tasks and runs) and the UTC
 clock every record is stamped with. The one home for both: a reader that never raises on a
 missing or damaged file, and a writer that replaces the file atomically."""

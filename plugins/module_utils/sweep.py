@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What a run opened in Gitea, from its ledger, and closing it again (V9). Never merges.
 
 A run's PRs are found by the numbers its ledger recorded after creating them: real Gitea reports

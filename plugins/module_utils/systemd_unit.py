@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The environment a systemd service runs with: ``User=``, ``WorkingDirectory=``, ``Environment=``
 and ``EnvironmentFile=`` of its ``[Service]`` section, read the way systemd reads them.
 

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The run's timeline: its data (for report.json and ``make bench``) and a Gantt chart of it as
 SVG without script (checks, each Drone build queued → running → result, the waits on the agent,
 helper, launcher, bridge, sandbox deploys and cron, the cron T0 and the observed first fire).

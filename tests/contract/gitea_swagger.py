@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Hold recorded Gitea exchanges against Gitea's own API spec (swagger 2.0, Gitea 1.27.1).
 
 Library: ``jsonschema`` (python-jsonschema, Draft 4). Swagger 2.0 schemas are a Draft 4 subset plus

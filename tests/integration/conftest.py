@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Integration tests: real ansible-playbook runs against the real lab on 127.0.0.1."""
 from __future__ import annotations
 

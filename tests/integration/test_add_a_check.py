@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Adding a check is one role, one registry entry and its claims module (docs/ADDING-A-CHECK.md).
 
 The test copies the collection, adds the page's V10 to the copy from the page's own blocks, counts

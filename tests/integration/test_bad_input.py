@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Bad input ends the run with one clear line naming the fix, and loses nothing."""
 from __future__ import annotations
 

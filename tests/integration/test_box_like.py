@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab at a box's settings (LAB_PROFILE=box-like: one Drone runner, Gitea page cap 20, builds of
 10 s, a 5 s bridge poll) passes V1, V2, V4, V8 and V8a: every wait reads the lab's timings instead of
 outlasting constants tuned for 3 s builds and a 1 s poll (issue 11, item 6). One run, one test (a

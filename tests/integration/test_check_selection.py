@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """ccci_only is read against the registry before anything is created: an unknown id or an empty
 selection stops the run at its first task, with the known ids; a string is one id, never a pattern."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """kill -9 at three points of a run (during a build wait, during an agent run, during the closing
 sweep), each followed by a rerun that leaves nothing of the run open: no PR, no branch, no sandbox
 app, no session. One lab for the three (its own: builds of 4 s, so a build wait is long enough to be

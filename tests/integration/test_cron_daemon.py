@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The weekly /upgrade-all job against the real cron daemon (Debian cron), the real lab and
 ansible-playbook: the first fire observed and recorded, the daemon's timezone honoured, a second run
 byte-identical, unit files as systemd reads them, a cron environment without the agent caught.

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Every Gitea exchange of a full lab run, held against Gitea 1.27.1's swagger.
 
 One recording run of verify-phase5.yml (every check but CRON, which needs the real cron daemon) on

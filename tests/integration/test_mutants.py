@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The mutant catalogue against the lab: each mutant (lab/mutants) runs with only the checks it
 targets (plus its ``with_checks``); every target must FAIL with each of the mutant's words in its
 diagnosis, and the run must exit non-zero. `make mutants` runs this on two workers and writes the

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What `ansible-galaxy collection build` ships: the collection's content and nothing of the repo's tooling."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Progress lines through the real callback and real ansible-playbook; report.html rendered by
 headless Chromium (Debian's chromium, which `make` installs as root)."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`make run` (scripts/run.sh) as two people would run it at once on one lab: the second is refused
 and leaves the first run's lab alone; the first passes and closes its PRs; LAB_KEEP=1 keeps the
 lab; an unknown LAB_FAULTS name lists the known ones and runs nothing."""

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """No lab token at any verbosity: a full lab run at -vvv, then every token of that lab is looked for in
 the run's output, its report folder, the lab's state folder, ~/.ansible, and in ``ps`` sampled all
 through the run (a token on a command line is readable by every user of the box).

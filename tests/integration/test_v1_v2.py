@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V1 and V2 against the lab: PASS when the lab is healthy (the mutants are in test_mutants.py)."""
 from __future__ import annotations
 

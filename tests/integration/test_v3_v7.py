@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V3-V7 against the lab: PASS when healthy, twice on the same lab (the mutants are in test_mutants.py)."""
 from __future__ import annotations
 

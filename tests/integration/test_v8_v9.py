@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V8, V8a and V9 against the lab: PASS when healthy, and a run killed with SIGKILL in the middle of V3
 is cleaned up by the next run (the mutants are in test_mutants.py)."""
 from __future__ import annotations

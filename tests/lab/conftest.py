@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Shared lab fixtures: real ``python -m lab up`` daemons on loopback, one per fault set.
 
 ``lab_state`` is the plain lab (no faults); ``lab_factory(faults)`` starts (once per session and

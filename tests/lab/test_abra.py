@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The abra and docker stand-ins as subprocesses over a temp ABRA_DIR and a tiny fake registry."""
 from __future__ import annotations
 

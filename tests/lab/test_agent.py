@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The stand-in agent (lab/bin/claude) against the real lab: /recipe-upgrade and /upgrade-all."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The bridge over real loopback HTTP: the in-test Gitea (``FakeBox``) and the real lab Drone.
 
 Each fault test starts a bridge with that one fault and checks that exactly its behaviour changes.

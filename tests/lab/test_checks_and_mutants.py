@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The registry of checks and the lab's mutant catalogue, held against each other: every mutant
 targets registered checks, and every registered check has a mutant it must kill."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab Drone over real loopback HTTP, its harness driving the real abra stand-in.
 
 Gitea and the registry are a small in-test fake (``FakeBox``) speaking the FACTS §2 shapes the

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab Gitea on loopback over real bare git repos: codes, shapes and content from git."""
 from __future__ import annotations
 

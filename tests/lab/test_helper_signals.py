@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """lab/bin/testme-on-pr.sh keeps its token in a private header file; a signal must not leave it behind.
 
 No lab needed: the helper talks to a server that accepts and never answers, and is stopped while it

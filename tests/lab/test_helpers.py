@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """lab/bin/testme-on-pr.sh and verify-pr.sh against the real lab (Gitea over real git, bridge, Drone).
 
 Also holds the lab fixture and the small Gitea/git helpers test_agent.py imports.

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """``python -m lab up|down|status`` as a user runs them: a real detached daemon on loopback."""
 from __future__ import annotations
 

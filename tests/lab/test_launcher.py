@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """lab/bin/launch-upgrader.sh with real tmux (a private TMUX_TMPDIR) and a scripted agent."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The mutant catalogue is sane (unit speed): unique names, known components, words to look for,
 targets that are check ids of the collection, and one fault reader that refuses unknown names."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The lab registry (Docker Registry v2 subset) on loopback, over lab/data/registry.json."""
 from __future__ import annotations
 

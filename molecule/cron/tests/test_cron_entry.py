@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """testinfra: the crontab entry, its variable lines, the state file, the docs blocks."""
 import json
 import re

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What a whole verification run against the lab leaves on the host."""
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Each check's claims as named predicates: ``claims/<id>.py`` exposes ``evaluate(inputs) -> list[Predicate]``.
 
 A role gathers what its check read into ``inputs`` (check_result's option of that name); the

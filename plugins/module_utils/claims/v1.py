@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V1's claims: the bot's ``!testme`` is the real gate, a non-member's and a bad trigger are not.
 
 ``inputs`` (gathered by roles/v1_testme_gate): ``repo``; the registered results ``bot`` (the bot's

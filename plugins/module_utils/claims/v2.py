@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V2's claims: ``testme-on-pr.sh`` posts exactly what it is told to and reports the run it should.
 
 ``inputs`` (gathered by roles/v2_testme_helper): the green and red PRs as opened (``green_pr``,

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V3's claims: /recipe-upgrade in default mode opens a real bump whose run is GREEN on the PR.
 
 ``inputs`` (gathered by roles/v3_recipe_upgrade): ``pr`` (the upgrade PR the agent opened, with

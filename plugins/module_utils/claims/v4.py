@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V4's claims: the 3-iteration regression loop, judged on the builds each PR really got.
 
 ``inputs`` (gathered by roles/v4_regression_loop): ``max_runs`` (the plan's 3) and ``cases``:

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V5's claims: a stale cc-ci test in default mode gets an explanatory comment and no test edit.
 
 ``inputs`` (gathered by roles/v5_stale_test_comment): ``pr`` (the upgrade PR the agent opened, with

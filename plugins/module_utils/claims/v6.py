@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V6's claims: --with-tests opens a cc-ci test PR from its own branch and verifies the pair.
 
 ``inputs`` (gathered by roles/v6_with_tests_pr): ``pr`` (the recipe upgrade PR, with comments and

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V7's claims: after seeded drift the mirror is reconciled and the stale PRs are dealt with.
 
 ``inputs`` (gathered by roles/v7_mirror_reconcile): ``prs`` (gitea_prs_info of the mirror since

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V8's claim "one recipe at a time", judged from the agent's own order, not from build intervals.
 
 A box usually has one Drone runner: its builds never overlap, whatever the agent does, so build

@@ -1,5 +1,6 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V8a's claims: the launcher the weekly job runs treats each session state as the plan says.
 
 ``inputs`` (gathered by roles/v8a_upgrader_agent): ``steps``, one entry per action of

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """make bench's own-work split and real-box projection, on a timeline with known spans."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The coopcloud.cc_ci.checks lookup: the registry as dicts, selected exactly, unknown ids refused."""
 from __future__ import annotations
 

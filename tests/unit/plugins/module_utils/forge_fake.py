@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """An in-memory Gitea API v1 + Drone API, served through httpx.MockTransport (unit tests only).
 
 Shapes and codes follow FACTS.md sections 2 and 3: close PR answers 201, statuses carry the state

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Abra / Docker wrappers and the verified teardown, against a tiny fake abra and docker."""
 from __future__ import annotations
 

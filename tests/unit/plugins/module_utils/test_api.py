@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The base HTTP client: retries with backoff, one-line errors, pagination."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The registry of checks: one list, plan order, exact ids, and everything else reads it."""
 from __future__ import annotations
 

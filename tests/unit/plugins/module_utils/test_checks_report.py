@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The verdict rules (named predicates) and the three report files."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V1's claims over what roles/v1_testme_gate read: each lie fails its own predicate with its diagnosis."""
 from __future__ import annotations
 

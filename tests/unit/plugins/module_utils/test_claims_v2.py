@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V2's claims over hand-made inputs: a healthy helper passes every predicate; each lie fails its own."""
 from __future__ import annotations
 

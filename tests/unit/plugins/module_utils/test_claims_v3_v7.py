@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V3's, V6's and V7's claims over hand-made inputs: healthy passes, nothing read never passes, each lie fails."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V4's claims over hand-made inputs: a healthy loop passes; each lie fails its own predicate."""
 from __future__ import annotations
 

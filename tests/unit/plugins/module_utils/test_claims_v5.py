@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V5's claims over hand-made inputs: a healthy default-mode run passes; each lie fails its claim."""
 from __future__ import annotations
 

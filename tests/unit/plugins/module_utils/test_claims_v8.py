@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V8's "one recipe at a time" from the agent's own order: with one runner builds never overlap, so
 the claim must see an interleaved run through PR, comment, build and deploy times."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V8a's claims over what roles/v8a_upgrader_agent saw: a healthy launcher holds every claim, and each
 lie of the launcher (the lab's mutants) fails its own predicate, judged by identities, not words."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """V9's claims name the component and the lie: abra said it acted but the engine (read with docker)
 says otherwise; Gitea answered a close but the PR stayed open."""
 from __future__ import annotations

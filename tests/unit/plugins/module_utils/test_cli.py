@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """CliRunner and the parsers for the box's script output."""
 from __future__ import annotations
 

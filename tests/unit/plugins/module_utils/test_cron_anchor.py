@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """cron_anchor: T0 on the cron daemon's wall clock, the schedule, the marker, the next fires."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The calendar: T0 on absolute time, the entry's next fire under Debian cron's DST rules.
 
 The oracle is ``cron_anchor.next_fire`` (Debian cron's main loop with fast-forward between events);

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """cron_entry: variable lines cron reads back as written, and the block spliced in with damaged markers
 repaired and every other line left as it was. (The real `crontab` and daemon read the same values in
 tests/integration/test_cron_daemon.py.)"""

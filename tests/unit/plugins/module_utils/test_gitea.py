@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """GiteaClient against the in-memory fake (FACTS.md section 2 shapes)."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The ledger's one home: write before create, a reader that skips and reports what it cannot use,
 compaction that keeps what was appended meanwhile; and the sweep that reads it (gitea_sweep)."""
 from __future__ import annotations

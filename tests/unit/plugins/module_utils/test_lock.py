@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """One run at a time: a live holder is named, a dead one is taken over."""
 from __future__ import annotations
 

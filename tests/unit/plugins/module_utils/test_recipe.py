@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Compose parsing and the same-major upgrade rule."""
 from __future__ import annotations
 

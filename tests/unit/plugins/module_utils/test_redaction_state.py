@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The one home of the secret rule and of run state: every caller masks and stores the same way."""
 from __future__ import annotations
 

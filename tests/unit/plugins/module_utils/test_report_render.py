@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """REVIEW-5.md for people (rendered with a CommonMark + GFM-table renderer), report.html, the link
 rule, the predicates, and the timeline's data and drawing."""
 from __future__ import annotations

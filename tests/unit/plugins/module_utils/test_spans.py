@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """spans: the progress lines a known wait produces, the records a run keeps, the API account."""
 from __future__ import annotations
 

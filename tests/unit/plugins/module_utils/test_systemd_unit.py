@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """systemd_unit: a unit's [Service] environment, parsed as systemd parses it."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Tmux wrapper and SessionProbe against a REAL tmux server in a private TMUX_TMPDIR."""
 from __future__ import annotations
 

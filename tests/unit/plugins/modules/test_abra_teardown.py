@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """abra_teardown: check mode, real, idempotent; diagnosis of leftovers; query; the lab's stand-ins."""
 from __future__ import annotations
 

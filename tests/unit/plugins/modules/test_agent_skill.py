@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """agent_skill: runs a fake agent, keeps the transcript, parses the RESULT line."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """check_result: predicates, inputs judged by the claims module, the expectations alias, redaction."""
 from __future__ import annotations
 

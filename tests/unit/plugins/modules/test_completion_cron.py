@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """completion_cron against a tabfile: idempotence, byte-identical other lines, anchors, secrets."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """cron_first_fire: a T0 that passed before the run, with no fire in the job's own log on the box, is
 said at once with what to do; a fire recorded in that log is evidence any controller can read."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """drone_builds_info: a BUILD= link is checked through Drone's API (its web app answers any page)."""
 from __future__ import annotations
 

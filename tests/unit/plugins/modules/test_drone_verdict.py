@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """drone_verdict: verdicts, both surfaces, agreement, timeouts."""
 from __future__ import annotations
 

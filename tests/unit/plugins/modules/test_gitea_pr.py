@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gitea_pr: idempotent open / close, the ledger, the guardrails; gitea_pr_info's fields."""
 from __future__ import annotations
 

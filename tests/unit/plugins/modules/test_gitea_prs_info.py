@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gitea_prs_info: finding a run's PRs by number or by branch, also once their branches are gone."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """gitea_testme: fired / ignored / rejected / partial, check mode, ledger."""
 from __future__ import annotations
 

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """markdown_section: the skill's Cron section replaced in place, exactly one left, headings in code
 fences ignored, other lines untouched."""
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """run_ledger: append before create, idempotent, mark done, read; the sweep's format."""
 from __future__ import annotations
 

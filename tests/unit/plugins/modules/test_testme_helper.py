@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """testme_helper: runs a fake testme-on-pr.sh and parses VERDICT/BUILD."""
 from __future__ import annotations
 

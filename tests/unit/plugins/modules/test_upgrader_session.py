@@ -1,3 +1,5 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
 """upgrader_session against a REAL tmux (private TMUX_TMPDIR): tmux-only sessions, and the lab's
 launch-upgrader.sh driving a fake agent."""
 from __future__ import annotations
