@@ -40,29 +40,3 @@ notes:
   - 'Errors are one line, C(<METHOD> <url>: HTTP <code>: <message> (<hint>)); an answer that is not
     JSON (an HTML page) is such a line too, naming the URL.'
 """
-
-    # Drone connection options (coopcloud.cc_ci.gitea_api.drone)
-    DRONE = r"""
-options:
-  drone_url:
-    description:
-      - Base URL of the Drone server, for example C(https://drone.example.org).
-      - If not set, the environment variable E(CCCI_DRONE_URL) is used.
-    type: str
-    required: true
-  drone_token:
-    description:
-      - 'Drone API token, sent as C(Authorization: Bearer ...). Never logged.'
-      - If not set, the environment variable E(CCCI_DRONE_TOKEN) is used.
-    type: str
-    required: true
-"""
-
-    # The cc-ci repository on Drone (coopcloud.cc_ci.gitea_api.ci_repo), for the modules that take it
-    CI_REPO = r"""
-options:
-  ci_repo:
-    description: The Drone repository the bridge triggers builds on (the cc-ci repo).
-    type: str
-    default: recipe-maintainers/cc-ci
-"""

@@ -20,7 +20,7 @@ description:
     the params it should have.
 author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
-  - coopcloud.cc_ci.gitea_api.drone
+  - coopcloud.cc_ci.drone
   - coopcloud.cc_ci.attributes
   - coopcloud.cc_ci.attributes.platform
   - coopcloud.cc_ci.attributes.action_group_drone

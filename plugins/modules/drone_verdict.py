@@ -32,8 +32,8 @@ description:
 author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
-  - coopcloud.cc_ci.gitea_api.drone
-  - coopcloud.cc_ci.gitea_api.ci_repo
+  - coopcloud.cc_ci.drone
+  - coopcloud.cc_ci.drone.ci_repo
   - coopcloud.cc_ci.attributes
   - coopcloud.cc_ci.attributes.platform
   - coopcloud.cc_ci.attributes.action_group_gitea_drone

@@ -264,7 +264,8 @@ acted_at:
   returned: when the launcher or tmux acted
 finished_after_stop:
   description:
-    - With O(state=stopped), the C(upgrade-all-*.md) summaries written more than a second after the
+    - >-
+      With O(state=stopped), the C(upgrade-all-*.md) summaries written more than a second after the
       launcher's stop returned while an agent alive at the stop had not yet gone (path and seconds
       after the stop): a stopped run that carried on to its end.
   type: list
