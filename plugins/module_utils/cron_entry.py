@@ -12,10 +12,12 @@ The entry is one marker-delimited block appended to the user's crontab::
     5 21 * * 1 mkdir -p ... && { ...; /srv/cc-ci/cc-ci-plan/launch-upgrader.sh start; ...; } >> ... 2>&1 # ccci-upgrade-all anchor=2026-11-23T21:05:00-05:00
     # END ccci-upgrade-all
 
-The job line is a python-crontab ``CronItem`` (its comment is the marker id that finds it). The
-crontab itself is read and written through python-crontab's ``crontab`` program plumbing for the
-right user (``crontab -u USER``), but as raw text: only the block changes, every other byte of the
-crontab stays as it was (python-crontab's own renderer would re-space other users' lines).
+This runs on the box with the box's own ``python3``, so it uses the standard library only: the
+crontab is read and written as raw text through the box's ``crontab`` program (``crontab -u USER``
+for another user), and only the block changes, every other byte of the crontab stays as it was.
+The job line is ``<5 fields> <command> # <marker comment>`` with ``%`` escaped, the form
+python-crontab renders; the controller's action plugin (``plugins/action/completion_cron.py``)
+reads the written line back with python-crontab, so a line cron would read otherwise fails the task.
 
 Vixie/Debian cron semantics used here (FACTS.md §5): a ``NAME=value`` line sets the variable for
 every later line of the crontab; a value quoted with matching quotes at both ends loses them;
@@ -28,6 +30,7 @@ import os
 import pwd
 import re
 import shlex
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -44,6 +47,7 @@ __all__ = [
     "cron_base_env",
     "effective_env",
     "job_command",
+    "job_command_of",
     "job_line",
     "locate",
     "parse_var_line",
@@ -54,6 +58,7 @@ __all__ = [
 ]
 
 CRON_DEFAULT_PATH = "/usr/bin:/bin"
+CRONTAB_COMMAND = shutil.which("crontab") or "/usr/bin/crontab"
 
 
 class CrontabError(Exception):
@@ -149,16 +154,28 @@ def job_command(launcher: str, action: str, log: str, marker_id: str = MARKER_ID
     )
 
 
-def job_line(schedule: str, command: str, comment: str) -> str:
-    """The crontab line for the job, rendered by python-crontab (``%`` escaped, comment appended)."""
-    from crontab import CronTab  # python-crontab
+SCHEDULE_FIELD = re.compile(r"[0-9*][0-9*,/-]*")
+ESCAPED_PERCENT = "\\%"  # cron reads a bare % as a newline, and \% as %
 
-    tab = CronTab(tab="")
-    job = tab.new(command=command, comment=comment)
-    job.setall(schedule)
-    if not job.is_valid():
+
+def job_line(schedule: str, command: str, comment: str) -> str:
+    """The crontab line for the job: five schedule fields, the command (``%`` escaped, which cron would
+    turn into a newline), the marker comment."""
+    fields = schedule.split()
+    if len(fields) != 5 or not all(SCHEDULE_FIELD.fullmatch(f) for f in fields):
         raise CrontabError(f"invalid schedule {schedule!r}")
-    return job.render().strip()
+    if "\n" in command or "\n" in comment:
+        raise CrontabError("a crontab job line cannot carry a newline")
+    return f"{' '.join(fields)} {command.replace('%', ESCAPED_PERCENT)} # {comment}"
+
+
+def job_command_of(line: str, marker_id: str = MARKER_ID) -> str:
+    """The command of our job line (the inverse of :func:`job_line`): what cron hands to ``$SHELL -c``,
+    without the schedule fields and the marker comment, ``\\%`` read back as ``%``."""
+    m = re.match(r"\s*(?:@\w+|(?:[^@#\s]+\s+){4}[^@#\s]+)\s+(.*?)\s+#\s*" + re.escape(marker_id) + r"(?:\s.*)?$", line)
+    if not m:
+        raise CrontabError(f"cannot parse the {marker_id} job line")
+    return m.group(1).replace(ESCAPED_PERCENT, "%").strip()
 
 
 def block_lines(env: Mapping[str, str], schedule: str, command: str, comment: str,
@@ -328,14 +345,7 @@ def effective_env(text: str, user: str, marker_id: str = MARKER_ID, owner: str |
         var = parse_var_line(line)
         if var is not None:
             env[var[0]] = var[1]
-    from crontab import CronTab  # python-crontab parses the job's fields and command
-
-    tab = CronTab(tab=lines[index])
-    jobs = list(tab)
-    if not jobs:
-        raise CrontabError(f"cannot parse the {marker_id} job line")
-    command = jobs[0].command
-    return env, command
+    return env, job_command_of(lines[index], marker_id)
 
 
 class CrontabIO:
@@ -351,12 +361,17 @@ class CrontabIO:
     def where(self) -> str:
         return f"tabfile {self.tabfile}" if self.tabfile else f"crontab of {self.user}"
 
-    def _user_opt(self) -> dict:
-        from crontab import CronTab
-
-        tab = CronTab(user=None)  # reads nothing
-        tab._user = self.user  # pylint: disable=protected-access
-        return tab.user_opt  # ``-u USER`` only for another user than the current one
+    def _crontab(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        """Run the box's ``crontab``; ``-u USER`` only for another user than the current one (as python-crontab
+        does: some crontab programs refuse ``-u`` with your own name)."""
+        user = [] if pwd.getpwuid(os.getuid()).pw_name == self.user else ["-u", self.user]
+        try:
+            return subprocess.run([CRONTAB_COMMAND, *user, *args], input=stdin, capture_output=True, text=True,
+                                  timeout=60, check=False)
+        except FileNotFoundError as exc:
+            raise CrontabError(f"no crontab program ({CRONTAB_COMMAND}): install cron") from exc
+        except subprocess.TimeoutExpired as exc:
+            raise CrontabError(f"crontab {' '.join(args)} for {self.user} did not return in 60 s") from exc
 
     def read(self) -> str:
         if self.tabfile:
@@ -367,12 +382,7 @@ class CrontabIO:
                 return ""
             except OSError as exc:
                 raise CrontabError(f"cannot read {self.tabfile}: {exc.strerror or exc}") from exc
-        from crontab import CRON_COMMAND, Process
-
-        try:
-            proc = Process(CRON_COMMAND, l="", **self._user_opt()).run()
-        except FileNotFoundError as exc:
-            raise CrontabError(f"no crontab program ({CRON_COMMAND}): install cron") from exc
+        proc = self._crontab("-l")
         if proc.returncode != 0:
             if "no crontab for" in proc.stderr:
                 return ""
@@ -387,20 +397,11 @@ class CrontabIO:
                 fh.write(text)
             os.replace(tmp, self.tabfile)
             return
-        from crontab import CRON_COMMAND, Process
-
-        fd, tmp = tempfile.mkstemp(prefix="ccci-crontab-")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.chmod(tmp, 0o644)
-            args = ("-r",) if not text else (tmp,)
-            proc = Process(CRON_COMMAND, *args, **self._user_opt()).run()
-            if proc.returncode != 0 and not (not text and "no crontab for" in proc.stderr):
-                raise CrontabError(f"crontab {'-r' if not text else 'install'} for {self.user} failed: "
-                                   f"{proc.stderr.strip() or proc.returncode}")
-        finally:
-            os.unlink(tmp)
+        # ``crontab -`` reads the new crontab from stdin: the text (with the unit's secrets) never sits in a file
+        proc = self._crontab("-r") if not text else self._crontab("-", stdin=text)
+        if proc.returncode != 0 and not (not text and "no crontab for" in proc.stderr):
+            raise CrontabError(f"crontab {'-r' if not text else 'install'} for {self.user} failed: "
+                               f"{proc.stderr.strip() or proc.returncode}")
 
 
 def user_kwargs(user: str) -> dict:

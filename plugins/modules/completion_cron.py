@@ -35,7 +35,8 @@ extends_documentation_fragment:
   - coopcloud.cc_ci.attributes
   - coopcloud.cc_ci.attributes.platform
 requirements:
-  - python-crontab
+  - python-crontab on the controller (the action plugin reads the written job line back with it); the box
+    needs only its own C(python3) and C(crontab).
 options:
   state:
     description: V(present) installs or updates the entry; V(absent) removes it and the state file.
@@ -115,6 +116,9 @@ options:
     type: str
     default: ccci-upgrade-all
 attributes:
+  action:
+    description: Runs an action plugin on the controller that checks the job line with python-crontab.
+    support: full
   check_mode:
     support: full
   diff_mode:
@@ -163,6 +167,10 @@ schedule:
   sample: 5 21 * * 1
 line:
   description: The job line as written (it carries no variable values).
+  type: str
+  returned: state=present
+command:
+  description: The job's command, as cron hands it to C(/bin/sh -c) (the line's command with C(\%) read back as C(%)).
   type: str
   returned: state=present
 block:
@@ -234,13 +242,7 @@ import hashlib
 import os
 import pwd
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-try:
-    import crontab  # noqa: F401  pylint: disable=unused-import
-    HAS_CRONTAB = True
-except ImportError:
-    HAS_CRONTAB = False
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_anchor, cron_entry, redaction, systemd_unit
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import MASK, secret_names
@@ -297,8 +299,6 @@ def main() -> None:
         required_if=[("state", "present", ("loops_unit", "launcher"))],
         supports_check_mode=True,
     )
-    if not HAS_CRONTAB:
-        module.fail_json(msg=missing_required_lib("python-crontab"))
     p = module.params
     marker_id = p["marker_id"]
     notes: list[str] = []
@@ -434,6 +434,7 @@ def main() -> None:
         user=user,
         schedule=schedule,
         line=block[-2],
+        command=command,
         block=[redact_text(line, env, secrets) for line in block],
         anchor={"t0": t0.isoformat(), "t0_epoch": t0.timestamp(), "tz": dtz.name, "tz_source": dtz.source,
                 "daemon_pids": dtz.daemon_pids, "source": source, "moved": moved, "passed": passed,

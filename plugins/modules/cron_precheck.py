@@ -27,8 +27,6 @@ author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.attributes
   - coopcloud.cc_ci.attributes.platform
-requirements:
-  - python-crontab
 options:
   user:
     description: The crontab's user (as whom cron runs the job). Default the user running the module.
@@ -155,13 +153,7 @@ import re
 import shlex
 import time
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-try:
-    import crontab  # noqa: F401  pylint: disable=unused-import
-    HAS_CRONTAB = True
-except ImportError:
-    HAS_CRONTAB = False
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_entry
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, utc_now, write_state
@@ -227,8 +219,6 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
-    if not HAS_CRONTAB:
-        module.fail_json(msg=missing_required_lib("python-crontab"))
     p = module.params
     started = time.time()
     import pwd  # pylint: disable=import-outside-toplevel

@@ -1,0 +1,83 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Box mode as an operator runs it: host modules on the box's own python3 (no venv: no httpx, no
+python-crontab), and over SSH as the box's own unprivileged user."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+BOX_PYTHON = "/usr/bin/python3"
+sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins"))
+from test_host_modules_stdlib import host_modules  # noqa: E402  pylint: disable=wrong-import-position
+
+pytestmark = pytest.mark.slow
+
+
+def _env() -> dict:
+    return dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                PATH=f"{BIN}:{os.environ.get('PATH', '')}")
+
+
+def _box_python_lacks_the_venv() -> str | None:
+    """Why the box-python proof cannot be made here, or None."""
+    if not os.access(BOX_PYTHON, os.X_OK):
+        return f"no {BOX_PYTHON} on this machine"
+    have = [lib for lib in ("crontab", "httpx", "croniter", "ansible") if subprocess.run(
+        [BOX_PYTHON, "-I", "-c", f"import {lib}"], capture_output=True, check=False).returncode == 0]
+    return f"{BOX_PYTHON} has {', '.join(have)}: it proves nothing about a box without them" if have else None
+
+
+def test_host_modules_run_on_a_python3_without_the_venv(tmp_path):
+    """Through Ansible's own AnsiballZ with ansible_python_interpreter=/usr/bin/python3: each host module
+    starts (an unknown option is its only complaint), and the cron modules do their real work on a tabfile."""
+    reason = _box_python_lacks_the_venv()
+    if reason:
+        pytest.skip(reason)
+    unit = tmp_path / "cc-ci-loops.service"
+    unit.write_text("[Service]\nUser=root\nEnvironment=PATH=/usr/bin:/bin "
+                    f"HOME={tmp_path}\nEnvironmentFile=-{tmp_path}/loops.env\nExecStart=/bin/true\n")
+    (tmp_path / "loops.env").write_text("GITEA_TOKEN=tok-not-for-output-42\n")
+    (tmp_path / "notes.md").write_text("# Notes\n\n## Cron\n\nold\n")
+    launcher, log = f"{tmp_path}/root/cc-ci-plan/launch-upgrader.sh", f"{tmp_path}/root/.cc-ci-logs/upgrades/cron.log"
+    cron = {"loops_unit": str(unit), "unit_source": "file", "user": "root", "tabfile": str(tmp_path / "tab"),
+            "launcher": launcher, "root": f"{tmp_path}/root", "timezone": "UTC", "offset": 3600}
+    probes = [{"name": f"start {m}", "coopcloud.cc_ci." + m: {"ccci_no_such_option": 1}, "register": f"probe_{m}",
+               "ignore_errors": True} for m in host_modules()]
+    play = [{"hosts": "box", "gather_facts": False, "tasks": [
+        {"name": "the interpreter", "ansible.builtin.setup": {"gather_subset": ["!all", "!min", "python"]}}] + probes + [
+        {"name": "install the entry", "coopcloud.cc_ci.completion_cron": cron, "register": "installed"},
+        {"name": "read it back as cron would", "coopcloud.cc_ci.cron_precheck":
+            {"user": "root", "tabfile": str(tmp_path / "tab"), "launcher": launcher, "log": log},
+         "check_mode": True, "register": "precheck"},
+        {"name": "a section", "coopcloud.cc_ci.markdown_section":
+            {"path": str(tmp_path / "notes.md"), "heading": "Cron", "content": "## Cron\n\nnew\n"}, "register": "section"},
+        {"name": "results", "ansible.builtin.copy": {"dest": str(tmp_path / "results.json"), "content":
+            "{{ {'probes': " + "{" + ", ".join(f"'{m}': probe_{m}" for m in host_modules())
+            + "}, 'installed': installed, 'precheck': precheck, 'section': section, 'python': ansible_facts.python} | to_json }}"}}]}]
+    (tmp_path / "play.yml").write_text(json.dumps(play))
+    (tmp_path / "inv.json").write_text(json.dumps({"box": {"hosts": {"localhost": {
+        "ansible_connection": "local", "ansible_python_interpreter": BOX_PYTHON}}}}))
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(tmp_path / "inv.json"), str(tmp_path / "play.yml")],
+                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "tok-not-for-output-42" not in proc.stdout + proc.stderr
+    got = json.loads((tmp_path / "results.json").read_text())
+    assert got["python"]["executable"] == BOX_PYTHON
+    for module, probe in got["probes"].items():
+        # refused by AnsibleModule's argument check (fail_json), which runs once every top-level import has
+        # worked; a missing library would be a MODULE FAILURE with a traceback in module_stderr
+        assert probe["failed"] and "module_stderr" not in probe and "MODULE FAILURE" not in probe["msg"], probe
+        assert "No module named" not in json.dumps(probe) and "Failed to import" not in probe["msg"], probe
+    assert got["installed"]["changed"] and got["installed"]["line"].startswith(got["installed"]["schedule"])
+    assert "GITEA_TOKEN=tok-not-for-output-42" in (tmp_path / "tab").read_text()
+    assert got["precheck"]["diagnosis"] == "check mode: the pre-check was not run", got["precheck"]
+    assert got["section"]["changed"] and "new" in (tmp_path / "notes.md").read_text()
