@@ -12,7 +12,7 @@ LAB_PROFILE ?=
 REPORT_DIR ?= out
 EXTRA ?=
 
-.PHONY: bootstrap run test unit integration molecule mutants lint sanity docs bench lab-up lab-down clean
+.PHONY: bootstrap run test unit integration molecule mutants lint sanity docs bench lab-up lab-box-up lab-down clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -31,6 +31,10 @@ integration: bootstrap
 
 lab-up: bootstrap
 	$(PY) -m lab up --state .lab
+
+# the lab as a box: its box side owned by an unprivileged user (BOX_USER, default ccci), over SSH (root)
+lab-box-up: bootstrap
+	$(PY) -m lab up --state .lab --box $(if $(BOX_USER),--box-user $(BOX_USER))
 
 lab-down: bootstrap
 	$(PY) -m lab down --state .lab

@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from lab import daemon
+from lab import box, daemon
 
 
 def _faults(text: str) -> list[str]:
@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
                            help="Gitea's MAX_RESPONSE_ITEMS: the page cap of every list (default 50)")
         if name == "up":
             p.add_argument("--fresh", action="store_true", help="wipe the state dir first")
+            p.add_argument("--box", action="store_true",
+                           help="also lay the box side out for an unprivileged user, served over SSH (root; lab/box.py)")
+            p.add_argument("--box-user", default=box.BOX_USER, help=f"the box's user (default {box.BOX_USER})")
     args = parser.parse_args(argv)
     state = Path(args.state).resolve()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
@@ -52,9 +55,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"lab up: {exc}", file=sys.stderr)
             return 1
         print("lab started" if started else "lab already up", file=sys.stderr)
+        if args.box:
+            try:
+                box_path = box.up(state, args.box_user)
+            except (box.BoxError, OSError) as exc:
+                print(f"lab up --box: {exc}", file=sys.stderr)
+                return 1
+            print(f"box served over SSH: {box_path}", file=sys.stderr)
         print(path)
         return 0
     if args.command == "down":
+        box.down(state)
         was_up = daemon.down(state)
         print("lab stopped" if was_up else "lab already down", file=sys.stderr)
         return 0

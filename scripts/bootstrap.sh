@@ -14,6 +14,8 @@ command -v cron >/dev/null 2>&1 || need+=(cron)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)
 # headless Chromium renders report.html in the render test (tests/integration/test_progress_and_render.py)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Debian's sshd: `python -m lab up --box` serves the lab-as-box over SSH on 127.0.0.1 (tests/integration/test_box_ssh.py)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: installing ${need[*]} with apt-get"
@@ -24,6 +26,7 @@ if [ ${#need[@]} -gt 0 ]; then
       case $tool in
         cron) echo "bootstrap: note: no cron daemon; the CRON check will report SKIP (install Debian's 'cron' as root to run it)";;
         faketime) echo "bootstrap: note: no faketime; the real-daemon DST tests will skip (install Debian's 'faketime')";;
+        openssh-server) echo "bootstrap: note: no sshd; the box-over-SSH test will skip (install Debian's 'openssh-server' as root)";;
         chromium) echo "bootstrap: note: no chromium; the report render test will skip (install Debian's 'chromium' as root)";;
         *) echo "bootstrap: '$tool' is missing: install it (e.g. 'sudo apt-get install $tool') and re-run make" >&2; exit 1;;
       esac

@@ -52,17 +52,19 @@ def test_host_modules_run_on_a_python3_without_the_venv(tmp_path):
             "launcher": launcher, "root": f"{tmp_path}/root", "timezone": "UTC", "offset": 3600}
     probes = [{"name": f"start {m}", "coopcloud.cc_ci." + m: {"ccci_no_such_option": 1}, "register": f"probe_{m}",
                "ignore_errors": True} for m in host_modules()]
+    precheck = {"user": "root", "tabfile": str(tmp_path / "tab"), "launcher": launcher, "log": log}
+    section = {"path": str(tmp_path / "notes.md"), "heading": "Cron", "content": "## Cron\n\nnew\n"}
+    results = ("{{ {'probes': {" + ", ".join(f"'{m}': probe_{m}" for m in host_modules()) + "}, "
+               "'installed': installed, 'precheck': precheck, 'section': section, 'python': ansible_facts.python}"
+               " | to_json }}")
     play = [{"hosts": "box", "gather_facts": False, "tasks": [
-        {"name": "the interpreter", "ansible.builtin.setup": {"gather_subset": ["!all", "!min", "python"]}}] + probes + [
+        {"name": "the interpreter", "ansible.builtin.setup": {"gather_subset": ["!all", "!min", "python"]}},
+        *probes,
         {"name": "install the entry", "coopcloud.cc_ci.completion_cron": cron, "register": "installed"},
-        {"name": "read it back as cron would", "coopcloud.cc_ci.cron_precheck":
-            {"user": "root", "tabfile": str(tmp_path / "tab"), "launcher": launcher, "log": log},
-         "check_mode": True, "register": "precheck"},
-        {"name": "a section", "coopcloud.cc_ci.markdown_section":
-            {"path": str(tmp_path / "notes.md"), "heading": "Cron", "content": "## Cron\n\nnew\n"}, "register": "section"},
-        {"name": "results", "ansible.builtin.copy": {"dest": str(tmp_path / "results.json"), "content":
-            "{{ {'probes': " + "{" + ", ".join(f"'{m}': probe_{m}" for m in host_modules())
-            + "}, 'installed': installed, 'precheck': precheck, 'section': section, 'python': ansible_facts.python} | to_json }}"}}]}]
+        {"name": "read it back as cron would", "coopcloud.cc_ci.cron_precheck": precheck, "check_mode": True,
+         "register": "precheck"},
+        {"name": "a section", "coopcloud.cc_ci.markdown_section": section, "register": "section"},
+        {"name": "results", "ansible.builtin.copy": {"dest": str(tmp_path / "results.json"), "content": results}}]}]
     (tmp_path / "play.yml").write_text(json.dumps(play))
     (tmp_path / "inv.json").write_text(json.dumps({"box": {"hosts": {"localhost": {
         "ansible_connection": "local", "ansible_python_interpreter": BOX_PYTHON}}}}))
@@ -81,3 +83,73 @@ def test_host_modules_run_on_a_python3_without_the_venv(tmp_path):
     assert "GITEA_TOKEN=tok-not-for-output-42" in (tmp_path / "tab").read_text()
     assert got["precheck"]["diagnosis"] == "check mode: the pre-check was not run", got["precheck"]
     assert got["section"]["changed"] and "new" in (tmp_path / "notes.md").read_text()
+
+
+BOX_TEST_USER = "ccci-boxtest"
+
+
+def _crontab(user: str | None = None) -> str:
+    argv = ["crontab", "-l"] + (["-u", user] if user else [])
+    return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+
+
+@pytest.fixture
+def lab_box():
+    """A lab of its own, its box side the test user's, served over SSH (root: else skipped, reason printed)."""
+    if os.geteuid() != 0:
+        reason = "the lab as a box creates a user and runs sshd: only root can (run the tests as root)"
+        print(f"SKIP box over SSH: {reason}")
+        pytest.skip(reason)
+    import tempfile  # pylint: disable=import-outside-toplevel
+
+    state = Path(tempfile.mkdtemp(prefix="ccci-box-"))  # not under pytest's 0700 tmp: the box user walks it
+    os.chmod(state, 0o755)
+    proc = subprocess.run([sys.executable, "-m", "lab", "up", "--state", str(state), "--box", "--box-user",
+                           BOX_TEST_USER], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    try:
+        assert proc.returncode == 0, proc.stderr[-2000:]  # as root, a box that cannot be set up fails the test
+        yield {"state": state, "lab": json.loads((state / "lab.json").read_text()),
+               "box": json.loads((state / "box" / "box.json").read_text())}
+    finally:
+        subprocess.run(["crontab", "-r", "-u", BOX_TEST_USER], capture_output=True, check=False)
+        subprocess.run([sys.executable, "-m", "lab", "down", "--state", str(state)], cwd=ROOT, capture_output=True,
+                       timeout=120, check=False)
+        subprocess.run(["rm", "-rf", str(state)], check=False)
+
+
+def test_cron_precheck_over_ssh_runs_as_the_box_user(lab_box, tmp_path):
+    """install-cron.yml in box mode over SSH (host key checked against the lab's known_hosts): the entry
+    lands in the box user's crontab and none in root's, the pre-check's agent session is that user's."""
+    lab, box = lab_box["lab"], lab_box["box"]
+    root = box["root"]
+    box_vars = {"ccci_target": "box", "ccci_gitea_url": lab["gitea_url"], "ccci_gitea_token": lab["tokens"]["bot"],
+                "ccci_drone_url": lab["drone_url"], "ccci_drone_token": lab["tokens"]["drone"],
+                "ccci_root": root, "ccci_launcher": f"{root}/cc-ci-plan/launch-upgrader.sh",
+                "ccci_loops_unit": box["unit"], "ccci_cron_unit_source": "file",
+                "ccci_report_dir": str(tmp_path / "out"),
+                # a test setting: the first fire is an hour out, the pre-check is what runs here
+                "ccci_cron_verify_fire": False}
+    (tmp_path / "box-vars.json").write_text(json.dumps(box_vars))
+    os.chmod(tmp_path / "box-vars.json", 0o600)
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(lab_box["state"] / "box" / "inventory.json"),
+                           "playbooks/install-cron.yml", "-e", f"@{tmp_path / 'box-vars.json'}"],
+                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "labbox-" in proc.stdout and lab["tokens"]["bot"] not in proc.stdout + proc.stderr
+    verdict = json.loads((tmp_path / "out" / "checks" / "CRON.json").read_text())
+    assert verdict["verdict"] == "PASS", verdict
+    assert verdict["evidence"]["crontab"] == f"crontab of {BOX_TEST_USER}"
+    assert verdict["evidence"]["precheck_passed"] is True
+    # the entry is the box user's, naming this box's root; root's crontab holds none of it
+    assert f"{root}/cc-ci-plan/launch-upgrader.sh start" in _crontab(BOX_TEST_USER)
+    assert root not in _crontab()
+    # the pre-check's agent ran in the box user's tmux and wrote its transcript as that user
+    uid = box["uid"]
+    transcript = Path(verdict["evidence"]["precheck_summary"])
+    assert transcript.stat().st_uid == uid and transcript.is_relative_to(root)
+    sockets = Path(lab["tmux_tmpdir"]) / f"tmux-{uid}"
+    assert sockets.is_dir() and sockets.stat().st_uid == uid
+    assert not (Path(lab["tmux_tmpdir"]) / "tmux-0").exists()
+    # the play ran as the box user, not as root: what it created on the box is that user's
+    state_file = Path(root) / ".cc-ci-logs" / "upgrades" / "ccci-cron.json"
+    assert state_file.stat().st_uid == uid
