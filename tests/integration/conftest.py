@@ -99,6 +99,119 @@ def playbook(lab_dir, tmp_path_factory):
     return run
 
 
+# The collection as users get it: `ansible-galaxy collection build`, installed into a temporary
+# collections path, the lab package pip-installed from the checkout into a folder of its own; the env
+# and the cwd know nothing of the checkout. One full run of the main job from that copy, at -vvv, with
+# the lab Gitea recording every exchange at a page cap of 20, serves the installed-use test
+# (test_packaging.py), the secrets grep (test_secrets.py) and the Gitea contract (test_gitea_contract.py):
+# each asserts its own thing. Those modules share an xdist group so the run happens once.
+INSTALLED = pytest.mark.xdist_group("installed")
+# Local iterations may run a part of the plan (CCCI_INSTALLED_ONLY=V1,V9); make test runs all of it.
+INSTALLED_ONLY = [c for c in os.environ.get("CCCI_INSTALLED_ONLY", "").split(",") if c]
+
+
+@dataclass
+class Installed:
+    work: Path
+    env: dict[str, str]
+
+    @property
+    def collection(self) -> Path:
+        return self.work / "collections/ansible_collections/coopcloud/cc_ci"
+
+    def run(self, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(list(argv), cwd=self.work, env=self.env, capture_output=True, text=True,
+                              timeout=120, check=False)
+
+
+@pytest.fixture(scope="session")
+def artifact(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, text=True, timeout=120)
+    (built,) = out.glob("coopcloud-cc_ci-*.tar.gz")
+    return built
+
+
+@pytest.fixture(scope="session")
+def installed(artifact, tmp_path_factory) -> Installed:
+    work = tmp_path_factory.mktemp("installed")
+    # pip builds in the source folder: a copy keeps build leftovers out of the checkout.
+    shutil.copytree(ROOT / "lab", work / "lab-src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    subprocess.run([str(BIN / "pip"), "install", "-q", "--no-deps", "--target", str(work / "site"),
+                    str(work / "lab-src")], check=True, capture_output=True, text=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CCCI_"))}
+    env |= {"ANSIBLE_COLLECTIONS_PATH": str(work / "collections"), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_CALLBACKS_ENABLED": "coopcloud.cc_ci.progress",
+            "PYTHONPATH": str(work / "site"), "XDG_CACHE_HOME": str(work / "cache"),
+            "PATH": f"{BIN}:{env['PATH']}"}
+    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "-p", str(work / "collections"),
+                    str(artifact)], cwd=work, env=env, check=True, capture_output=True, text=True, timeout=120)
+    # What a user writes to run against the lab: the play's group, this machine, locally.
+    (work / "inventory.yml").write_text(
+        "ccci_box:\n  hosts:\n    localhost:\n      ansible_connection: local\n"
+        "      ansible_python_interpreter: '{{ ansible_playbook_python }}'\n")
+    return Installed(work, env)
+
+
+def tree(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under ``folder`` with its size and mtime (what a run may not change)."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+
+
+@dataclass
+class InstalledRun:
+    proc: subprocess.CompletedProcess
+    seconds: float
+    lab_state: Path
+    report_dir: Path
+    record: Path
+    tokens: list[str]
+    ps_samples: int
+    ps_hits: list[str]
+    collection_before: dict
+    collection_after: dict
+
+    @property
+    def output(self) -> str:
+        return self.proc.stdout + self.proc.stderr
+
+    @property
+    def report(self) -> dict:
+        return json.loads((self.report_dir / "report.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def installed_run(installed) -> InstalledRun:
+    """``ansible-playbook -vvv coopcloud.cc_ci.verify_phase5`` from the installed copy, on the default lab
+    state and report folders (the user's cache), `ps` sampled all through for command lines holding a token."""
+    from secrets_watch import PsSampler, lab_tokens  # noqa: PLC0415 (a helper module of this folder)
+
+    cache = installed.work / "cache/coopcloud.cc_ci"
+    state, report_dir, record = cache / ".lab", cache / "out", installed.work / "gitea.jsonl"
+    evars = {"ccci_lab_keep": True, "ccci_lab_build_seconds": 1, "ccci_lab_poll_interval": 0.5,
+             "ccci_lab_max_response_items": 20}
+    if INSTALLED_ONLY:
+        evars["ccci_only"] = INSTALLED_ONLY
+    before = tree(installed.collection)
+    sampler = PsSampler(state)
+    sampler.start()
+    started = time.monotonic()
+    try:
+        proc = subprocess.run([str(BIN / "ansible-playbook"), "-vvv", "-i", "inventory.yml",
+                               "coopcloud.cc_ci.verify_phase5", "-e", json.dumps(evars)],
+                              cwd=installed.work, env=installed.env | {"CCCI_LAB_RECORD": str(record)},
+                              capture_output=True, text=True, check=False, timeout=2400)
+        seconds = time.monotonic() - started
+        tokens = lab_tokens(state)
+    finally:
+        sampler.stop.set()
+        sampler.join(timeout=5)
+    yield InstalledRun(proc, seconds, state, report_dir, record, tokens, sampler.samples, sampler.hits, before,
+                       tree(installed.collection))
+    installed.run(str(BIN / "python"), "-m", "lab", "down", "--state", str(state))
+
+
 # The kill matrix of the mutant catalogue (tests/integration/test_mutants.py): every mutant adds a
 # row, one file per xdist worker so rows survive -n; the controller merges them at the end into
 # out/mutants.md and out/mutants.json.

@@ -1,20 +1,20 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""What `ansible-galaxy collection build` ships: the collection's content and nothing of the repo's tooling."""
+"""What `ansible-galaxy collection build` ships (the collection's content and nothing of the repo's tooling),
+and the installed copy in use: every playbook by FQCN, ansible-doc of every module and role, and the main
+job run from it against the lab (conftest.installed_run) without writing into the installed folder."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tarfile
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
+from conftest import BIN, INSTALLED, ROOT
+
+pytestmark = INSTALLED
 
 # A user's installed copy needs these; galaxy.yml itself becomes MANIFEST.json in the artifact.
 REQUIRED = {"plugins", "roles", "playbooks", "meta", "docs", "changelogs", "README.md", "CHANGELOG.md",
@@ -26,15 +26,6 @@ AUTHOR = "coopcloud.cc_ci developers (@coopcloud)"
 FORBIDDEN = {"lab", "tests", "molecule", "scripts", ".ci", ".hypothesis", ".pytest_cache", "Makefile",
              "pytest.ini", "requirements.txt", "out", ".lab", ".venv", ".collections", "inventory",
              "ansible.cfg", ".ansible-lint", ".gitignore", "galaxy.yml"}
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("build")
-    subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(out)],
-                   cwd=ROOT, check=True, capture_output=True, text=True, timeout=120)
-    (built,) = out.glob("coopcloud-cc_ci-*.tar.gz")
-    return built
 
 
 @pytest.fixture(scope="module")
@@ -64,36 +55,22 @@ def test_artifact_ships_every_module_and_the_license_text(members):
                                                      "                       Version 3")
 
 
-@pytest.fixture(scope="module")
-def installed(artifact, tmp_path_factory) -> tuple[Path, dict[str, str]]:
-    """The artifact installed into a tmp collections path; the env and cwd know nothing of the checkout."""
-    work = tmp_path_factory.mktemp("installed")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
-    env |= {"ANSIBLE_COLLECTIONS_PATH": str(work / "collections"), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
-            "ANSIBLE_NOCOLOR": "1", "PATH": f"{BIN}:{env['PATH']}"}
-    subprocess.run(["ansible-galaxy", "collection", "install", "-p", str(work / "collections"), str(artifact)],
-                   cwd=work, env=env, check=True, capture_output=True, text=True, timeout=120)
-    return work, env
+# Every playbook a user may run: the main job, install-cron, the generic one-check runner and each check.
+PLAYBOOKS = sorted(p.stem for p in (ROOT / "playbooks").glob("*.yml") if p.stem.isidentifier())
 
 
-def run_installed(installed, *argv: str) -> subprocess.CompletedProcess:
-    work, env = installed
-    return subprocess.run(list(argv), cwd=work, env=env, capture_output=True, text=True, timeout=120, check=False)
-
-
-@pytest.mark.parametrize("name", ["verify_phase5", "install_cron", "check", "v1_testme_gate"])
-def test_installed_playbooks_are_addressed_by_fqcn(installed, name):
-    proc = run_installed(installed, "ansible-playbook", f"coopcloud.cc_ci.{name}", "--syntax-check")
+def test_every_installed_playbook_is_addressed_by_fqcn(installed):
+    assert {"verify_phase5", "install_cron", "check", "v1_testme_gate", "v9_cleanup"} <= set(PLAYBOOKS)
+    proc = installed.run(str(BIN / "ansible-playbook"), "--syntax-check",
+                         *(f"coopcloud.cc_ci.{name}" for name in PLAYBOOKS))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    shipped = installed[0] / "collections/ansible_collections/coopcloud/cc_ci/playbooks" / f"{name}.yml"
-    assert f"playbook: {shipped}" in proc.stdout, proc.stdout
+    for name in PLAYBOOKS:
+        assert f"playbook: {installed.collection}/playbooks/{name}.yml" in proc.stdout, (name, proc.stdout)
 
 
 def test_installed_playbooks_are_all_identifiers(installed):
-    playbooks = installed[0] / "collections/ansible_collections/coopcloud/cc_ci/playbooks"
-    names = sorted(p.stem for p in playbooks.glob("*.yml"))
-    assert "verify_phase5" in names and "install_cron" in names
-    assert all(n.isidentifier() for n in names), names
+    names = sorted(p.stem for p in (installed.collection / "playbooks").glob("*.yml"))
+    assert names == PLAYBOOKS, "the artifact's playbooks are the checkout's identifier-named ones"
 
 
 def test_installed_modules_and_roles_render_with_ansible_doc(installed):
@@ -101,7 +78,7 @@ def test_installed_modules_and_roles_render_with_ansible_doc(installed):
     roles = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
     for kind, names in (("module", modules), ("role", roles)):
         fqcns = [f"coopcloud.cc_ci.{n}" for n in names]
-        proc = run_installed(installed, "ansible-doc", "-t", kind, "--json", *fqcns)
+        proc = installed.run(str(BIN / "ansible-doc"), "-t", kind, "--json", *fqcns)
         assert proc.returncode == 0, proc.stderr
         docs = json.loads(proc.stdout)
         # ansible-doc leaves out, silently, a role without meta/argument_specs.yml
@@ -121,3 +98,30 @@ def test_one_author_form_across_galaxy_yml_and_the_roles_meta():
     assert galaxy["authors"] == [AUTHOR]
     for meta in sorted((ROOT / "roles").glob("*/meta/main.yml")):
         assert yaml.safe_load(meta.read_text())["galaxy_info"]["author"] == AUTHOR, meta
+
+
+@pytest.mark.slow
+def test_the_installed_copy_runs_the_main_job_against_the_lab(installed, installed_run):
+    """The main job by FQCN from the installed copy, the lab package installed from the checkout, the
+    lab's state and the reports in the user's cache (no ccci_lab_state, no ccci_report_dir given)."""
+    run = installed_run
+    assert run.lab_state == installed.work / "cache/coopcloud.cc_ci/.lab"
+    assert (run.lab_state / "lab.json").is_file(), f"the lab's state is not in the user's cache:\n{run.output[-3000:]}"
+    assert f"{installed.work}/site/lab" in json.loads((run.lab_state / "lab.json").read_text())["bin_dir"], \
+        "the lab ran from the checkout, not from its installed package"
+    for name in ("REVIEW-5.md", "report.json", "report.html", "timeline.svg", "junit.xml"):
+        assert (run.report_dir / name).is_file(), f"no {name} in {run.report_dir}"
+    assert run.collection_after == run.collection_before, \
+        f"the run wrote into the installed collection: {sorted(set(run.collection_after) ^ set(run.collection_before))[:10]}"
+    verdicts = {c["id"]: c["verdict"] for c in run.report["checks"]}
+    assert run.proc.returncode == 0 and set(verdicts.values()) == {"PASS"}, (verdicts, run.output[-3000:])
+
+
+def test_the_installed_copy_without_the_lab_package_says_how_to_get_it(installed, tmp_path):
+    env = installed.env | {"PYTHONPATH": "", "XDG_CACHE_HOME": str(tmp_path)}
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "inventory.yml", "coopcloud.cc_ci.verify_phase5",
+                           "-e", '{"ccci_only": ["V1"]}'], cwd=installed.work, env=env, capture_output=True,
+                          text=True, check=False, timeout=300)
+    assert proc.returncode != 0
+    assert "the lab is a Python package of its own" in proc.stdout and "pip install <checkout>/lab" in proc.stdout, \
+        proc.stdout[-3000:]
