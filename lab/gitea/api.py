@@ -4,7 +4,7 @@
 
 Codes and shapes follow FACTS.md §2/§2a, Gitea 1.27.1's swagger (``../shared/spec``) and, where
 the swagger is silent, Gitea's source (go-gitea/gitea: routers/api/v1, services/convert). The
-contract test (tests/integration/test_gitea_contract.py) holds every recorded exchange against the
+contract test (tests/integration/test_installed.py) holds every recorded exchange against the
 swagger.
 
 Merging is Gitea's own ``POST .../pulls/{n}/merge`` (a real merge commit on the base branch). In

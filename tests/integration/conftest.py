@@ -3,6 +3,7 @@
 """Integration tests: real ansible-playbook runs against the real lab on 127.0.0.1."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -102,10 +103,8 @@ def playbook(lab_dir, tmp_path_factory):
 # The collection as users get it: `ansible-galaxy collection build`, installed into a temporary
 # collections path, the lab package pip-installed from the checkout into a folder of its own; the env
 # and the cwd know nothing of the checkout. One full run of the main job from that copy, at -vvv, with
-# the lab Gitea recording every exchange at a page cap of 20, serves the installed-use test
-# (test_packaging.py), the secrets grep (test_secrets.py) and the Gitea contract (test_gitea_contract.py):
-# each asserts its own thing. Those modules share an xdist group so the run happens once.
-INSTALLED = pytest.mark.xdist_group("installed")
+# the lab Gitea recording every exchange at a page cap of 20, serves the installed-use test, the secrets
+# grep and the Gitea contract (test_installed.py): each asserts its own thing. The run happens once per pytest session, whatever the xdist workers.
 # Local iterations may run a part of the plan (CCCI_INSTALLED_ONLY=V1,V9); make test runs all of it.
 INSTALLED_ONLY = [c for c in os.environ.get("CCCI_INSTALLED_ONLY", "").split(",") if c]
 
@@ -154,18 +153,22 @@ def installed(artifact, tmp_path_factory) -> Installed:
     return Installed(work, env)
 
 
-def tree(folder: Path) -> dict[str, tuple[int, int]]:
+def tree(folder: Path) -> dict[str, list[int]]:
     """Every file and folder under ``folder`` with its size and mtime (what a run may not change)."""
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*")}
+    return {str(p.relative_to(folder)): [p.stat().st_size, p.stat().st_mtime_ns] for p in folder.rglob("*")}
 
 
 @dataclass
 class InstalledRun:
-    proc: subprocess.CompletedProcess
+    """What the installed copy's run left: its output, where its lab and report went, what it recorded."""
+    work: str
+    returncode: int
+    output: str
     seconds: float
-    lab_state: Path
-    report_dir: Path
-    record: Path
+    lab_state: str
+    lab_bin_dir: str
+    report_dir: str
+    record: str
     tokens: list[str]
     ps_samples: int
     ps_hits: list[str]
@@ -173,22 +176,18 @@ class InstalledRun:
     collection_after: dict
 
     @property
-    def output(self) -> str:
-        return self.proc.stdout + self.proc.stderr
-
-    @property
     def report(self) -> dict:
-        return json.loads((self.report_dir / "report.json").read_text())
+        return json.loads((Path(self.report_dir) / "report.json").read_text())
 
 
-@pytest.fixture(scope="session")
-def installed_run(installed) -> InstalledRun:
+def run_installed(installed: Installed) -> InstalledRun:
     """``ansible-playbook -vvv coopcloud.cc_ci.verify_phase5`` from the installed copy, on the default lab
-    state and report folders (the user's cache), `ps` sampled all through for command lines holding a token."""
+    state and report folders (the user's cache), `ps` sampled all through for command lines holding a token;
+    the lab is stopped afterwards (its state folder stays for the tests to read)."""
     from secrets_watch import PsSampler, lab_tokens  # noqa: PLC0415 (a helper module of this folder)
 
     cache = installed.work / "cache/coopcloud.cc_ci"
-    state, report_dir, record = cache / ".lab", cache / "out", installed.work / "gitea.jsonl"
+    state, record = cache / ".lab", installed.work / "gitea.jsonl"
     evars = {"ccci_lab_keep": True, "ccci_lab_build_seconds": 1, "ccci_lab_poll_interval": 0.5,
              "ccci_lab_max_response_items": 20}
     if INSTALLED_ONLY:
@@ -204,12 +203,31 @@ def installed_run(installed) -> InstalledRun:
                               capture_output=True, text=True, check=False, timeout=2400)
         seconds = time.monotonic() - started
         tokens = lab_tokens(state)
+        try:
+            bin_dir = json.loads((state / "lab.json").read_text())["bin_dir"]
+        except (OSError, ValueError, KeyError):
+            bin_dir = ""
     finally:
         sampler.stop.set()
         sampler.join(timeout=5)
-    yield InstalledRun(proc, seconds, state, report_dir, record, tokens, sampler.samples, sampler.hits, before,
-                       tree(installed.collection))
-    installed.run(str(BIN / "python"), "-m", "lab", "down", "--state", str(state))
+        installed.run(str(BIN / "python"), "-m", "lab", "down", "--state", str(state))
+    return InstalledRun(str(installed.work), proc.returncode, proc.stdout + proc.stderr, seconds, str(state),
+                        bin_dir, str(cache / "out"), str(record), tokens, sampler.samples, sampler.hits, before,
+                        tree(installed.collection))
+
+
+@pytest.fixture(scope="session")
+def installed_run(installed, tmp_path_factory) -> InstalledRun:
+    """The one run, shared by every xdist worker of the session (the first to get here runs it, under a
+    lock in the session's common temp folder; the others read what it saved)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    with open(shared / "installed-run.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        saved = shared / "installed-run.json"
+        if not saved.exists():
+            saved.write_text(json.dumps(asdict(run_installed(installed))))
+        return InstalledRun(**json.loads(saved.read_text()))
 
 
 # The kill matrix of the mutant catalogue (tests/integration/test_mutants.py): every mutant adds a

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The lab Gitea's answers against Gitea's swagger, in-process: a representative session of the
 calls the collection, bridge, helper and agent make keeps the contract, and the validator bites
-when a lab answer breaks it. The full run's recording is tests/integration/test_gitea_contract.py."""
+when a lab answer breaks it. The full run's recording is tests/integration/test_installed.py."""
 from __future__ import annotations
 
 import base64
