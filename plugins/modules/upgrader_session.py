@@ -267,7 +267,7 @@ finished_after_stop:
     - >-
       With O(state=stopped), the C(upgrade-all-*.md) summaries written more than a second after the
       launcher's stop returned while an agent alive at the stop had not yet gone (path and seconds
-      after the stop), that is, a stopped run that carried on to its end.
+      after the stop): a stopped run that carried on to its end.
   type: list
   elements: dict
   returned: when state=stopped

@@ -55,4 +55,3 @@ def test_one_author_form_across_galaxy_yml_and_the_roles_meta():
     assert galaxy["authors"] == [AUTHOR]
     for meta in sorted((ROOT / "roles").glob("*/meta/main.yml")):
         assert yaml.safe_load(meta.read_text())["galaxy_info"]["author"] == AUTHOR, meta
-
