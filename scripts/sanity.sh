@@ -7,16 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$PWD/${VENV:-.venv}/bin
-tree=$(mktemp -d)
-trap 'rm -rf "$tree"' EXIT
-dest=$tree/ansible_collections/coopcloud/cc_ci
-mkdir -p "$dest"
+. scripts/collection-copy.sh
 # lab/ is left out: it is the simulated forge/box the tests run against (plain Python tools, fake
 # CLIs with python shebangs, compose templates with @@...@@ placeholders seed.py fills in), not
 # Ansible content; pytest (tests/lab) covers it.
-git ls-files -co --exclude-standard -z -- . ':(exclude)lab' | xargs -0 cp --parents -t "$dest" 2>/dev/null || true
-# ansible-test judges tracked files only when it sees git; the copy is a plain tree.
-rm -rf "$dest/tests/output"
+collection_copy ':(exclude)lab'
 
 cache=$HOME/.ansible/test/cache
 mkdir -p "$cache"

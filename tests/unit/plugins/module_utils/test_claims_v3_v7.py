@@ -27,41 +27,37 @@ V7 = {
 }
 
 
-def _failed(module, inputs: dict) -> dict[str, str]:
-    return {p.name: p.diagnosis for p in module.evaluate(inputs) if not p.ok}
-
-
-def test_healthy_passes_and_nothing_read_never_passes() -> None:
+def test_healthy_passes_and_nothing_read_never_passes(failed_claims) -> None:
     for module, healthy in ((v3, V3), (v7, V7)):
-        assert _failed(module, healthy) == {}
+        assert failed_claims(module, healthy) == {}
         assert not [p.name for p in module.evaluate({}) if p.ok]
 
 
-def test_v3_lies() -> None:
+def test_v3_lies(failed_claims) -> None:
     label = copy.deepcopy(V3)
     label["head"]["version"] = "1.0.2+2.38.0"
-    assert "leaves the recipe version label at 1.0.2+2.38.0" in _failed(v3, label)["V3.version_label_bumped"]
+    assert "leaves the recipe version label at 1.0.2+2.38.0" in failed_claims(v3, label)["V3.version_label_bumped"]
     red = copy.deepcopy(V3)
     red["verdict"]["verdict"] = "RED"
-    assert "claims SUCCESS but the PR head's run is RED" in _failed(v3, red)["V3.success_only_when_green"]
+    assert "claims SUCCESS but the PR head's run is RED" in failed_claims(v3, red)["V3.success_only_when_green"]
     merged = copy.deepcopy(V3)
     merged["pr"]["contained"] = True
-    assert "guardrail broken" in _failed(v3, merged)["V3.not_merged"]
+    assert "guardrail broken" in failed_claims(v3, merged)["V3.not_merged"]
 
 
-def test_v7_lies() -> None:
+def test_v7_lies(failed_claims) -> None:
     drift = copy.deepcopy(V7)
     drift["mains"][0]["sha"] = "c" * 40
-    assert "the mirror was not reconciled" in _failed(v7, drift)["V7.mirror_equals_upstream"]
+    assert "the mirror was not reconciled" in failed_claims(v7, drift)["V7.mirror_equals_upstream"]
     left = copy.deepcopy(V7)
     left["prs"][1]["state"] = "open"
-    assert "was left open" in _failed(v7, left)["V7.superseded_pr_closed"]
+    assert "was left open" in failed_claims(v7, left)["V7.superseded_pr_closed"]
     merged = copy.deepcopy(V7)
     merged["prs"][2]["merged"] = True
-    assert "guardrail broken" in _failed(v7, merged)["V7.nothing_merged_by_the_run"]
+    assert "guardrail broken" in failed_claims(v7, merged)["V7.nothing_merged_by_the_run"]
 
 
-def test_v6_cited_builds_must_have_run_for_the_head() -> None:
+def test_v6_cited_builds_must_have_run_for_the_head(failed_claims) -> None:
     from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v6
 
     verify = {"url": "http://drone/o/cc-ci/4", "status": "success"}
@@ -72,8 +68,8 @@ def test_v6_cited_builds_must_have_run_for_the_head() -> None:
     healthy = {"pr": recipe, "ci_prs": [test_pr], "verify_builds": [verify],
                "skill": {"result": "SUCCESS+TESTPR"}, "before": {"ci_main": "m", "clones": {}},
                "after": {"ci_main": "m", "clones": {}}}
-    assert _failed(v6, healthy) == {}
+    assert failed_claims(v6, healthy) == {}
     assert not [p.name for p in v6.evaluate({}) if p.ok]
     stale = copy.deepcopy(healthy)
     stale["pr"]["comments"][0]["body"] = stale["pr"]["comments"][0]["body"].replace("cc-ci/4", "cc-ci/2")
-    assert "did not run for the recipe head" in _failed(v6, stale)["V6.cited_builds_ran_for_this_head"]
+    assert "did not run for the recipe head" in failed_claims(v6, stale)["V6.cited_builds_ran_for_this_head"]

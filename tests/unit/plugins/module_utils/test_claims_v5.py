@@ -21,12 +21,8 @@ HEALTHY = {
 }
 
 
-def _failed(inputs: dict) -> dict[str, str]:
-    return {p.name: p.diagnosis for p in v5.evaluate(inputs) if not p.ok}
-
-
-def test_healthy_passes_and_nothing_read_fails() -> None:
-    assert _failed(HEALTHY) == {}
+def test_healthy_passes_and_nothing_read_fails(failed_claims) -> None:
+    assert failed_claims(v5, HEALTHY) == {}
     assert not [p for p in v5.evaluate({}) if p.ok]
 
 
@@ -35,14 +31,14 @@ def test_healthy_passes_and_nothing_read_fails() -> None:
     ("`test:server_header`", "`test:version`", "V5.explanatory_comment", "naming the stale test 'server_header'"),
     ("`--with-tests`", "later", "V5.explanatory_comment", "re-run --with-tests"),
 ])
-def test_a_comment_that_lies_fails(old: str, new: str, predicate: str, words: str) -> None:
+def test_a_comment_that_lies_fails(failed_claims, old: str, new: str, predicate: str, words: str) -> None:
     inputs = copy.deepcopy(HEALTHY)
     inputs["pr"]["comments"][2]["body"] = inputs["pr"]["comments"][2]["body"].replace(old, new)
-    failed = _failed(inputs)
+    failed = failed_claims(v5, inputs)
     assert predicate in failed and words in failed[predicate], failed
 
 
-def test_a_test_edit_in_default_mode_fails() -> None:
+def test_a_test_edit_in_default_mode_fails(failed_claims) -> None:
     inputs = copy.deepcopy(HEALTHY)
     inputs["after"]["ci_branches"]["test-update/x"] = "d" * 40
-    assert "default mode touched cc-ci tests" in _failed(inputs)["V5.no_test_edited"]
+    assert "default mode touched cc-ci tests" in failed_claims(v5, inputs)["V5.no_test_edited"]

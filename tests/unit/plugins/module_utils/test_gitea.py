@@ -12,15 +12,10 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils import gitea as gi
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import ApiError
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import GiteaClient
 
-from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import BOT, GITEA, OUTSIDER, FakeForge
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import BOT, GITEA, OUTSIDER
 
 REPO = "recipe-maintainers/custom-html"
 PLUGINS = Path(__file__).resolve().parents[4] / "plugins"
-
-
-@pytest.fixture
-def forge():
-    return FakeForge()
 
 
 def gitea(forge, token=BOT):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import FakeBridge, FakeClock, FakeForge, both_args, run_module
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import FakeBridge, both_args, run_module
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import drone as drone_mu
 from ansible_collections.coopcloud.cc_ci.plugins.modules import drone_verdict
@@ -15,13 +15,8 @@ REPO = "recipe-maintainers/custom-html"
 
 
 @pytest.fixture
-def forge(monkeypatch):
-    f = FakeForge()
-    clock = FakeClock(f)
-    monkeypatch.setattr(drone_mu, "time", clock)
-    monkeypatch.setattr(drone_verdict, "time", clock)
-    f.clock = clock
-    return f
+def forge(clocked_forge):
+    return clocked_forge(drone_mu, drone_verdict)
 
 
 def started_run(forge, **bridge_kw):

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
-from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import OUTSIDER, FakeForge, gitea_args, run_module
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import OUTSIDER, gitea_args, run_module
 
 from ansible_collections.coopcloud.cc_ci.plugins.modules import gitea_pr, gitea_pr_info
 
 REPO = "recipe-maintainers/custom-html"
 BUMP = {"compose.yml": "image: nginx:1.27.3\n"}
-
-
-@pytest.fixture
-def forge():
-    return FakeForge()
 
 
 def present(**kw):

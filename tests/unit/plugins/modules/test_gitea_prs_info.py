@@ -13,8 +13,7 @@ REPO = "recipe-maintainers/custom-html"
 
 
 @pytest.fixture
-def forge():
-    forge = FakeForge()
+def forge(forge):
     forge.add_pr(REPO, "upgrade/1.27.3")
     forge.add_pr(REPO, "someone/else")
     closed = forge.add_pr(REPO, "upgrade/1.27.4", state="closed")

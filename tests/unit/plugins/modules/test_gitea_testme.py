@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import OUTSIDER, FakeBridge, FakeClock, FakeForge, both_args, run_module
+from ansible_collections.coopcloud.cc_ci.tests.unit.plugins.module_utils.forge_fake import OUTSIDER, FakeBridge, both_args, run_module
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import result_surfaces
 from ansible_collections.coopcloud.cc_ci.plugins.modules import gitea_testme
@@ -16,12 +16,8 @@ REPO = "recipe-maintainers/custom-html"
 
 
 @pytest.fixture
-def forge(monkeypatch):
-    f = FakeForge()
-    clock = FakeClock(f)
-    monkeypatch.setattr(result_surfaces, "time", clock)
-    f.clock = clock
-    return f
+def forge(clocked_forge):
+    return clocked_forge(result_surfaces)
 
 
 def post_testme(forge, monkeypatch, number, check_mode=False, **kw):
