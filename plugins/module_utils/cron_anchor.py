@@ -172,6 +172,9 @@ def daemon_timezone(proc: str = "/proc", etc: str = "/etc", override: str | None
         name, source = system_timezone(etc)
         return DaemonTZ(name, f"cron (pid {pid}) has no TZ: system zone from {source}", pids)
     name, source = system_timezone(etc)
+    if pids:  # the box user cannot read root's daemon's environment (/proc/PID/environ is its owner's)
+        return DaemonTZ(name, f"cron (pid {pids[0]}) runs, its environment unreadable to this user: system zone "
+                              f"from {source} (set ccci_cron_timezone when the daemon runs with a TZ)", pids)
     return DaemonTZ(name, f"no cron daemon running: system zone from {source}", pids)
 
 

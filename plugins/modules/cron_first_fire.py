@@ -364,7 +364,14 @@ class Watch:
                 if started and started > self.t0.timestamp():
                     problems.append(f"the cron daemon (pid {pids[0]}) started after T0")
                 spool = os.path.join(p["spool_dir"], self.user)
-                text = "\n".join(read_lines(spool))
+                if os.access(spool, os.R_OK):
+                    text = "\n".join(read_lines(spool))
+                else:  # the spool is root's (crontab group, no read): the user's crontab -l is the same text
+                    try:
+                        text = cron_entry.CrontabIO(user=self.user).read()
+                    except cron_entry.CrontabError as exc:
+                        text = ""
+                        problems.append(f"cannot read the daemon's crontab {spool} nor crontab -l: {exc}")
                 if not cron_entry.locate(text.split("\n"), p["marker_id"], p["launcher"]).job_indexes:
                     problems.append(f"the entry is not in the daemon's crontab {spool} (the crontab of {self.user})")
                 try:

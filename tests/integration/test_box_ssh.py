@@ -153,3 +153,18 @@ def test_cron_precheck_over_ssh_runs_as_the_box_user(lab_box, tmp_path):
     # the play ran as the box user, not as root: what it created on the box is that user's
     state_file = Path(root) / ".cc-ci-logs" / "upgrades" / "ccci-cron.json"
     assert state_file.stat().st_uid == uid
+    # root's cron daemon runs but the box user cannot read its environment: said so, not "no daemon"
+    if subprocess.run(["pgrep", "-x", "cron"], capture_output=True, check=False).returncode == 0:
+        assert "environment unreadable to this user" in verdict["evidence"]["timezone_source"], verdict["evidence"]
+
+    # a missed fire is diagnosed from the box user's side: the spool is root's, its crontab -l is not
+    missed = subprocess.run(
+        [str(BIN / "ansible"), "-i", str(lab_box["state"] / "box" / "inventory.json"), "ccci_box", "-m",
+         "coopcloud.cc_ci.cron_first_fire", "-a", json.dumps({
+             "t0": "2020-01-06T21:05:00+00:00", "grace": 1, "summary_wait": 1, "wait_seconds": 1,
+             "launcher": f"{root}/cc-ci-plan/launch-upgrader.sh",
+             "log": f"{root}/.cc-ci-logs/upgrades/cron.log"})],
+        cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120, check=False)
+    assert missed.returncode == 0 and "passed: false" in missed.stdout and "not observed" in missed.stdout, \
+        missed.stdout[-2000:]
+    assert "is not in the daemon's crontab" not in missed.stdout, missed.stdout[-2000:]

@@ -107,6 +107,17 @@ def test_daemon_without_tz_uses_system_zone(tmp_path):
     assert ca.daemon_timezone(proc=str(proc), etc=str(tmp_path / "none")).name == "UTC"
 
 
+def test_a_daemon_whose_environment_is_unreadable_is_still_a_running_daemon(tmp_path):
+    proc = tmp_path / "proc"
+    fake_proc(proc, 400, "cron", env={"TZ": "America/New_York"})
+    (proc / "400" / "environ").chmod(0)  # root's daemon, read by the box user
+    if os.access(proc / "400" / "environ", os.R_OK):
+        (proc / "400" / "environ").unlink()  # root reads anything: the file is gone instead
+    dtz = ca.daemon_timezone(proc=str(proc), etc=str(fake_etc(tmp_path / "etc", "Europe/Berlin")))
+    assert dtz.daemon_pids == [400] and dtz.name == "Europe/Berlin"
+    assert "cron (pid 400) runs, its environment unreadable" in dtz.source and "ccci_cron_timezone" in dtz.source
+
+
 def test_no_daemon_and_override(tmp_path):
     proc = tmp_path / "proc"
     proc.mkdir()
