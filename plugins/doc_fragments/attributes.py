@@ -14,6 +14,16 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
 """
 
+    # A module that only reads (the *_info modules): what check and diff mode mean for it.
+    INFO_MODULE = r"""
+attributes:
+  check_mode:
+    support: full
+    details: Read-only.
+  diff_mode:
+    support: none
+"""
+
     # The modules run on the host they target (the box, or the controller against the lab).
     PLATFORM = r"""
 attributes:

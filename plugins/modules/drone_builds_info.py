@@ -22,6 +22,7 @@ author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.drone
   - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.info_module
   - coopcloud.cc_ci.attributes.platform
   - coopcloud.cc_ci.attributes.action_group_drone
 options:
@@ -71,12 +72,6 @@ options:
     description: Verify TLS certificates.
     type: bool
     default: true
-attributes:
-  check_mode:
-    support: full
-    details: Read-only.
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""

@@ -15,6 +15,7 @@ author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.info_module
   - coopcloud.cc_ci.attributes.platform
   - coopcloud.cc_ci.attributes.action_group_gitea
 options:
@@ -30,12 +31,6 @@ options:
     description: Branch, tag or commit SHA.
     type: str
     default: main
-attributes:
-  check_mode:
-    support: full
-    details: Read-only.
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""

@@ -17,6 +17,7 @@ author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.info_module
   - coopcloud.cc_ci.attributes.platform
   - coopcloud.cc_ci.attributes.action_group_gitea
 options:
@@ -28,12 +29,6 @@ options:
     description: The PR number.
     type: int
     required: true
-attributes:
-  check_mode:
-    support: full
-    details: Read-only.
-  diff_mode:
-    support: none
 seealso:
   - module: coopcloud.cc_ci.gitea_pr
 """

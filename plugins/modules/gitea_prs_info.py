@@ -17,6 +17,7 @@ author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.info_module
   - coopcloud.cc_ci.attributes.platform
   - coopcloud.cc_ci.attributes.action_group_gitea
 options:
@@ -59,12 +60,6 @@ options:
       - A branch (e.g. C(main)); each PR then says whether its head commit is already part of that
         branch (C(contained)), which is what a merge, or a push of the PR into it, leaves behind.
     type: str
-attributes:
-  check_mode:
-    support: full
-    details: Read-only.
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""

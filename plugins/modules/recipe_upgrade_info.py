@@ -18,6 +18,7 @@ author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
   - coopcloud.cc_ci.gitea_api
   - coopcloud.cc_ci.attributes
+  - coopcloud.cc_ci.attributes.info_module
   - coopcloud.cc_ci.attributes.platform
   - coopcloud.cc_ci.attributes.action_group_gitea
 requirements:
@@ -35,12 +36,6 @@ options:
     description: Registry API base URL (Docker Registry HTTP API v2).
     type: str
     default: https://registry-1.docker.io
-attributes:
-  check_mode:
-    support: full
-    details: Read-only.
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""
