@@ -24,6 +24,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v7 a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a as _v8a
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8 as _v8
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import cron as _cron
 
 # When a check runs: with the checks (in order, a failure stops the rest), in the cleanup that
 # always runs, or after every other check passed (the weekly job is installed only then).
@@ -141,8 +142,10 @@ CHECKS: tuple[Check, ...] = (
         "The weekly job is installed at completion + offset in the daemon's timezone with the "
         "service's environment, its pre-check passes in cron's own environment, and its first fire "
         "is observed.",
-        "the crontab, the job's log line in the T0 minute, the launcher log, the session, the summary",
+        "the crontab (read back after the fire), the job's log line in the T0 minute, the launcher log, "
+        "the session, the summary",
         phase="after",
+        claims=_cron,
     ),
 )
 

@@ -3,16 +3,26 @@
 """check_result: predicates, inputs judged by the claims module, the expectations alias, redaction."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import check_registry
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.check_registry import CHECKS
 from ansible_collections.coopcloud.cc_ci.plugins.modules import check_result
 
-# The tests of check_result's own rules use a check whose claims are not (yet) judged in Python.
-NO_CLAIMS = next(c.id for c in CHECKS if c.claims is None)
+# The tests of check_result's own rules use a check whose claims module is taken away (every check has
+# one): only the predicates and expectations given to the task are judged.
+NO_CLAIMS = "V7"
+
+
+@pytest.fixture
+def no_claims(monkeypatch) -> None:
+    registry = {c.id: c for c in CHECKS}
+    registry[NO_CLAIMS] = dataclasses.replace(registry[NO_CLAIMS], claims=None)
+    monkeypatch.setattr(check_registry, "_BY_ID", registry)
 
 
 def run_module(args: dict, capsys) -> dict:
@@ -25,7 +35,7 @@ def stored(tmp_path, check_id: str) -> dict:
     return json.loads((tmp_path / "checks" / f"{check_id}.json").read_text())
 
 
-def test_predicates_pass_and_are_stored(tmp_path, capsys) -> None:
+def test_predicates_pass_and_are_stored(tmp_path, capsys, no_claims) -> None:
     # a check without a claims module (one with a module would judge its empty inputs too)
     out = run_module(dict(id=NO_CLAIMS, report_dir=str(tmp_path), started=1.0, predicates=[
         {"name": f"{NO_CLAIMS}.mirror_reconciled", "ok": True, "diagnosis": "the mirror drifted", "inputs": {"open": []}}]), capsys)
@@ -45,7 +55,7 @@ def test_v1_inputs_go_to_its_claims_module_and_secrets_are_redacted(tmp_path, ca
         "V1.bot_testme_fires", "V1.known_green_head_is_green"]
 
 
-def test_expectations_alias_and_no_predicate(tmp_path, capsys) -> None:
+def test_expectations_alias_and_no_predicate(tmp_path, capsys, no_claims) -> None:
     out = run_module(dict(id=NO_CLAIMS, report_dir=str(tmp_path), expectations=[
         {"that": True, "diagnosis": "a"}, {"that": False, "diagnosis": "the mirror drifted"}]), capsys)
     assert (out["verdict"], out["diagnosis"]) == ("FAIL", "the mirror drifted")
