@@ -35,6 +35,7 @@ from lab import faults as lab_faults
 from lab import seed
 from lab.bridge import Bridge
 from lab.config import LAB_DIR, LabConfig
+from lab.crontab_sync import CrontabSync
 from lab.drone import DroneService
 from lab.gitea import GiteaService
 from lab.registry import RegistryService
@@ -158,6 +159,9 @@ def _run(cfg: LabConfig, state: Path) -> int:
         started.append(("bridge", bridge))
         log.info("bridge started")
         seed.lay_out_box(cfg)
+        sync = CrontabSync(cfg)  # the box's provisioning: under a cron-sync-* mutant it rewrites the entry
+        sync.start()
+        started.append(("crontab sync", sync))
         _wait_until_answering(cfg)
     except Exception as exc:  # any service's error ends the daemon; `lab up` shows the last line
         log.exception("traceback")
@@ -390,12 +394,15 @@ def _kill_tmux(tmux_dir: Path) -> None:
 
 def _drop_cron_entries(state: Path) -> None:
     """The lab's weekly job: crontab lines naming this lab's state dir, with the whole managed
-    BEGIN..END block around them; then the cron daemon the lab run started (its pid file)."""
+    BEGIN..END block around them; then the cron daemon the lab run started (its pid file), unless the
+    crontab still holds another lab's entry: that lab (a parallel mutant run) waits on the daemon's fire."""
+    others = False
     if shutil.which("crontab"):
         proc = subprocess.run(["crontab", "-l"], capture_output=True, text=True, check=False)
         if proc.returncode == 0:
             lines = proc.stdout.splitlines()
             kept = _without_lab_blocks(lines, str(state))
+            others = any("ccci-upgrade-all anchor=" in line and not line.startswith("#") for line in kept)
             if kept != lines and any(line.strip() for line in kept):
                 subprocess.run(["crontab", "-"], input="\n".join(kept) + "\n", text=True, capture_output=True,
                                check=False)
@@ -403,7 +410,8 @@ def _drop_cron_entries(state: Path) -> None:
                 subprocess.run(["crontab", "-r"], capture_output=True, check=False)
     for pidfile in state.glob("srv/cc-ci/.cc-ci-logs/upgrades/*.daemon-pid"):
         try:
-            os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
+            if not others:
+                os.kill(int(pidfile.read_text().split()[0]), signal.SIGTERM)
         except (OSError, ValueError, IndexError):
             pass
         pidfile.unlink(missing_ok=True)

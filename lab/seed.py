@@ -277,6 +277,10 @@ def lay_out_box(cfg: LabConfig) -> None:
         src = SKILLS_DIR / skill / "SKILL.md"
         if src.is_file():
             shutil.copyfile(src, root / ".claude/skills" / skill / "SKILL.md")
+    if cfg.has("agent-skill-repeats-old-schedule"):  # the lie: the schedule stated twice, once outside "## Cron"
+        skill = root / ".claude/skills/upgrade-all/SKILL.md"
+        skill.write_text(skill.read_text().replace(
+            "# /upgrade-all [`--dry-run`]\n", "# /upgrade-all [`--dry-run`]\n\nRuns weekly from cron, Sat 03:00 UTC.\n", 1))
     shutil.copyfile(MEMORY_NOTE, root / ".claude/memory" / MEMORY_NOTE.name)
     _loops_script(root)
     _protected_clone(cfg)

@@ -32,4 +32,8 @@ MUTANTS: tuple[Mutant, ...] = (
            "/recipe-upgrade bumps the image tag but leaves the recipe's version label at the old version."),
     Mutant("agent-crossnote-cites-stale-build", "agent", ("V6",), ("agent cites build", "did not run for the recipe head"),
            "/recipe-upgrade --with-tests cross-notes cite a build from before this head's runs as the green verification."),
+    Mutant("agent-skill-repeats-old-schedule", "agent", ("CRON",),
+           ("placeholder schedule is still stated", "Sat 03:00 UTC"),
+           "The /upgrade-all skill states its schedule twice: the 'Cron' section CRON rewrites, and a line under the "
+           "title that still says Sat 03:00 UTC."),
 )

@@ -21,4 +21,17 @@ MUTANTS: tuple[Mutant, ...] = (
            "Started by cron, the launcher logs 'start: launched' and exits 0 without starting a session, so "
            "/upgrade-all never runs at T0 (run by hand, as the pre-check does, it works).",
            isolated=True),  # it needs a fire at T0 of its own lab
+    # The box's provisioning also owns the account's crontab and rewrites it a few seconds after a change
+    # (lab/crontab_sync.py); CRON reads the entry back after the fire and holds it to what it installed.
+    Mutant("cron-sync-shifts-hour", "cron", ("CRON",), ("something rewrote the entry", "fires 60 min late"),
+           "The box's crontab sync re-renders the weekly entry's hour in Europe/Berlin while the daemon runs in "
+           "UTC: the job fires an hour late, not at T0."),
+    Mutant("cron-sync-drops-variables", "cron", ("CRON",),
+           ("no longer gives the job", "PATH", "as cc-ci-loops.service does"),
+           "The box's crontab sync keeps only job lines: the entry loses the service's PATH and HOME, so the "
+           "job runs with cron's defaults."),
+    Mutant("cron-sync-restores-old-entry", "cron", ("CRON",),
+           ("holds 2 ccci-upgrade-all job lines", "fires more than once a week"),
+           "The box's crontab sync re-adds the weekly entry from its own stale copy (last week's anchor) next to "
+           "the new one: /upgrade-all fires twice a week."),
 )
