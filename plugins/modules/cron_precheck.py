@@ -54,7 +54,10 @@ options:
     type: str
     default: --dry-run
   timeout:
-    description: Seconds to wait for the dry run to finish and its summary to appear.
+    description:
+      - Seconds to wait for the dry run to finish and its summary to appear.
+      - The wait ends sooner when the session has not been RUNNING for 30 s and no summary appeared (the agent
+        ended or never started).
     type: int
     default: 300
   state_file:
@@ -159,6 +162,9 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_entry
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, utc_now, write_state
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
+# Seconds a session may stay not RUNNING without a dry-run summary before the pre-check stops waiting:
+# the agent has ended (or never started), so waiting out the whole timeout would only wait for nothing.
+SETTLE = 30
 FIX = "set it in cc-ci-loops.service (Environment=) or ccci_cron_extra_env and re-provision"
 
 
@@ -293,6 +299,7 @@ def main() -> None:
 
     summary = None
     deadline = time.time() + p["timeout"]
+    settled = None  # since when the session has not been RUNNING: a dry run that ended writes its summary by then
     if launcher_rc == 0:
         with Span("launcher", "the dry run started from cron's environment") as span:
             while True:
@@ -300,17 +307,19 @@ def main() -> None:
                 span.state(st)
                 if st != statuses[-1]:
                     statuses.append(st)
-                if not st.endswith("RUNNING"):
+                settled = None if st.endswith("RUNNING") else settled or time.time()
+                if settled is not None:
                     summary = dry_run_summary(summary_dir, before_summaries, before_transcripts, t_run)
                     if summary:
                         break
-                if time.time() > deadline:
+                if time.time() > deadline or (settled is not None and time.time() - settled > SETTLE):
                     break
                 time.sleep(1)
         if summary is None:
+            waited = f"{p['timeout']} s" if time.time() > deadline else f"{SETTLE} s after it stopped running"
             problems.append(f"no dry-run summary (upgrade-all-*.md, or a session transcript with a RESULT line) "
                             f"appeared in {summary_dir} within "
-                            f"{p['timeout']} s (session: {statuses[-1]}); the agent did not finish /upgrade-all "
+                            f"{waited} (session: {statuses[-1]}); the agent did not finish /upgrade-all "
                             f"{p['upgrader_args']} from the cron environment")
     passed = not problems
     changed = True

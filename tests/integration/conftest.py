@@ -95,6 +95,8 @@ def playbook(lab_dir, tmp_path_factory):
                    PATH=f"{BIN}:{os.environ.get('PATH', '')}")
         started = time.monotonic()
         proc = subprocess.run(cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+        if not faults and not check and set(extra or {}) <= {"ccci_report_dir"}:
+            _healthy_rows(report_dir)
         return Run(proc.returncode, proc.stdout + proc.stderr, report_dir, time.monotonic() - started)
 
     return run
@@ -237,10 +239,42 @@ OUT = ROOT / "out"
 ROWS_DIR = OUT / ".mutant-rows"
 
 
+# Each check's own seconds in every healthy run the tests make anyway (no fault, default settings: the
+# mutants' settings), for scripts/mutant_ratio.py: no check under a mutant may take 3x its healthy time.
+HEALTHY_DIR = OUT / ".healthy-rows"
+HEALTHY_KEEP = 6 * 3600
+
+
 def pytest_sessionstart(session) -> None:
     if not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist)
         shutil.rmtree(ROWS_DIR, ignore_errors=True)
+        # kept across the sessions of one `make test` (integration, cron, mutants), not from older ones
+        for path in HEALTHY_DIR.glob("*.jsonl"):
+            if time.time() - path.stat().st_mtime > HEALTHY_KEEP:
+                path.unlink(missing_ok=True)
     ROWS_DIR.mkdir(parents=True, exist_ok=True)
+    HEALTHY_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _healthy_rows(report_dir: Path) -> None:
+    rows = []
+    for path in sorted((report_dir / "checks").glob("*.json")):
+        result = json.loads(path.read_text())
+        if result.get("verdict") == "PASS":
+            rows.append({"id": result.get("id"), "seconds": result.get("seconds")})
+    if rows:
+        with open(HEALTHY_DIR / f"{os.getpid()}.jsonl", "a", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row) + "\n" for row in rows)
+
+
+def healthy_times() -> dict[str, list[float]]:
+    """Every PASS of each check in this session's healthy runs, in seconds."""
+    times: dict[str, list[float]] = {}
+    for path in HEALTHY_DIR.glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            row = json.loads(line)
+            times.setdefault(row["id"], []).append(row["seconds"])
+    return {cid: sorted(secs) for cid, secs in sorted(times.items())}
 
 
 @pytest.fixture
@@ -268,6 +302,10 @@ def kill_matrix() -> tuple[list[dict], str]:
 def pytest_terminal_summary(terminalreporter) -> None:
     if hasattr(terminalreporter.config, "workerinput"):
         return
+    healthy = healthy_times()
+    if healthy:
+        OUT.mkdir(exist_ok=True)
+        (OUT / "healthy-checks.json").write_text(json.dumps({"checks": healthy}, indent=2) + "\n")
     rows, table = kill_matrix()
     if not rows:
         return
