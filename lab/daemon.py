@@ -18,6 +18,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -26,6 +27,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import datetime
 from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -402,7 +404,7 @@ def _drop_cron_entries(state: Path) -> None:
         if proc.returncode == 0:
             lines = proc.stdout.splitlines()
             kept = _without_lab_blocks(lines, str(state))
-            others = any("ccci-upgrade-all anchor=" in line and not line.startswith("#") for line in kept)
+            others = any(_waiting(line) for line in kept)
             if kept != lines and any(line.strip() for line in kept):
                 subprocess.run(["crontab", "-"], input="\n".join(kept) + "\n", text=True, capture_output=True,
                                check=False)
@@ -415,6 +417,17 @@ def _drop_cron_entries(state: Path) -> None:
         except (OSError, ValueError, IndexError):
             pass
         pidfile.unlink(missing_ok=True)
+
+
+def _waiting(line: str) -> bool:
+    """A job line of another lab's weekly entry whose first fire is ahead or just past (being watched)."""
+    m = re.search(r"\sccci-upgrade-all anchor=(\S+)$", line)
+    if line.startswith("#") or not m:
+        return False
+    try:
+        return datetime.fromisoformat(m.group(1)).timestamp() > time.time() - 15 * 60
+    except ValueError:
+        return False
 
 
 def _without_lab_blocks(lines: list[str], marker: str) -> list[str]:

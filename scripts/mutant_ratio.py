@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) coopcloud.cc_ci contributors
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Issue 10, item 9: no check under a mutant takes more than 3x its healthy time.
@@ -44,7 +43,7 @@ def ratios(mutants: list[dict[str, Any]], healthy: dict[str, float]) -> list[dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--mutants", type=Path, default=ROOT / "out" / "mutants.json")
     parser.add_argument("--healthy", type=Path, default=ROOT / "out" / "healthy-checks.json")
     parser.add_argument("--bench", type=Path, help="take the healthy times from a bench run's per_check instead")

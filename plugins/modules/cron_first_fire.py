@@ -20,7 +20,9 @@ description:
   - Passing time is never evidence. When T0 + O(grace) passes without the fired line (or T0 + O(grace) +
     O(summary_wait) without a summary), RV(done=true) and RV(passed=false) with a diagnosis - no cron
     daemon running, the daemon started after T0, the entry missing from the daemon's crontab, the
-    daemon in another timezone, the job fired but the launcher failed, a session left busy.
+    daemon in another timezone, the job fired but the launcher failed, a session left busy. A session
+    started at T0 that is not RUNNING, its pane quiet for 30 s, with no summary is a run that ended without
+    one, and RV(done=true) comes then, not after O(summary_wait).
   - A passed observation is recorded in O(state_file); later runs for the same T0 re-read the log
     lines it rests on and return the record (RV(cached=true)).
 author: coopcloud.cc_ci developers (@coopcloud)
@@ -196,6 +198,11 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_anchor
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, utc_now, write_state
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
+# What Watch keeps for itself, not returned.
+_INTERNAL = ("last_status", "job_output", "other_fires", "stale_session", "no_session", "no_summary")
+# Seconds a session started at T0 may sit not RUNNING with a quiet pane and no summary before the run
+# counts as ended without one (it writes its summary before it goes idle): summary_wait would wait for nothing.
+IDLE_SETTLE = 30
 _ISO = r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:?\d\d)?)"
 
 
@@ -304,9 +311,21 @@ class Watch:
                     r["no_session"] = True
                     self.note("no cc-ci-upgrader session 30 s after the fire")
             fresh_pane = created is not None and created >= self.t0.timestamp() - 1
+            if (fresh_pane and r["launcher_rc"] == 0 and not status.endswith("RUNNING") and not r.get("no_summary")
+                    and self.find_summary() is None):
+                quiet = time.time() - (self.session_time("window_activity") or time.time())
+                if quiet > IDLE_SETTLE:  # the run ended (its pane quiet, not RUNNING): no summary is coming
+                    r["no_summary"] = status
+                    self.note(f"the session is {status}, its pane quiet for {quiet:.0f} s, without a summary")
             if not r["ran_upgrade_all"] and fresh_pane and self.pane_has_upgrade_all():
                 r["ran_upgrade_all"] = True
                 self.note("pane shows /upgrade-all")
+        self.find_summary()
+        return self.complete()
+
+    def find_summary(self):
+        """The first upgrade-all-*.md written after T0 (kept in r["summary"]), or None."""
+        r = self.r
         if r["summary"] is None:
             new = [f for f in glob.glob(os.path.join(self.summary_dir, "upgrade-all-*.md"))
                    if os.path.getmtime(f) >= self.t0.timestamp()]
@@ -314,12 +333,16 @@ class Watch:
                 r["summary"] = sorted(new, key=os.path.getmtime)[0]
                 r["ran_upgrade_all"] = True
                 self.note(f"summary: {r['summary']}")
-        return self.complete()
+        return r["summary"]
 
     def session_created(self):
         """Unix time the cc-ci-upgrader tmux session was created (None: no session)."""
+        return self.session_time("session_created")
+
+    def session_time(self, name):
+        """A unix time tmux keeps for the cc-ci-upgrader session (session_created; window_activity: its pane last wrote)."""
         try:
-            out = subprocess.run(["tmux", "display-message", "-p", "-t", "=cc-ci-upgrader:", "#{session_created}"],
+            out = subprocess.run(["tmux", "display-message", "-p", "-t", "=cc-ci-upgrader:", "#{%s}" % name],
                                  env=dict(self.env), capture_output=True, text=True, timeout=10, check=False,
                                  **cron_entry.user_kwargs(self.user)).stdout.strip()
         except (OSError, subprocess.TimeoutExpired, cron_entry.CrontabError):
@@ -396,6 +419,10 @@ class Watch:
                      f"({r['session_status']})" if r.get("stale_session") else "no cc-ci-upgrader session exists")
             problems.append(f"the job fired at {r['fired_at']} and the launcher exited 0 ({r['launcher_line']}), but "
                             f"it started no run of /upgrade-all: {which}")
+        elif r.get("no_summary"):
+            problems.append(f"the job fired at {r['fired_at']} and the launcher started a session ({r['launcher_line']}), "
+                            f"but the run ended without a summary: the session is {r['no_summary']} and no "
+                            f"upgrade-all-*.md after T0 appeared in {self.summary_dir} within {IDLE_SETTLE} s")
         elif r["launcher_rc"] != 0:
             problems.append(f"the job fired at {r['fired_at']} but the launcher failed (exit {r['launcher_rc']}): "
                             f"{(r.get('job_output') or '').strip()[-300:]}")
@@ -494,7 +521,7 @@ def main() -> None:
                              timeline=watch.timeline, remaining=0.0, t0_passed=True, next_fire=when,
                              other_fires=watch.r["other_fires"],
                              **{k: v for k, v in watch.r.items()
-                                if k not in ("last_status", "job_output", "other_fires", "stale_session", "no_session")})
+                                if k not in _INTERNAL})
 
     budget_end = time.monotonic() + max(p["wait_seconds"], 0)
     if utc_now() < t0:
@@ -511,14 +538,15 @@ def main() -> None:
                 break
             if now > fire_deadline and watch.r["launcher_rc"] not in (None, 0):
                 break
-            if watch.r.get("stale_session") or watch.r.get("no_session"):
+            if watch.r.get("stale_session") or watch.r.get("no_session") or watch.r.get("no_summary"):
                 break
             if time.monotonic() >= budget_end:
                 break
             time.sleep(min(2.0, max(0.2, budget_end - time.monotonic())))
         span.set(fired_at=watch.r["fired_at"])
     now = utc_now()
-    done = passed or now > final_deadline or bool(watch.r.get("stale_session") or watch.r.get("no_session")) or (
+    done = passed or now > final_deadline or bool(watch.r.get("stale_session") or watch.r.get("no_session")
+                                                  or watch.r.get("no_summary")) or (
         now > fire_deadline and (watch.r["fired_at"] is None or watch.r["launcher_rc"] not in (None, 0)))
     diagnosis = "" if passed or not done else watch.diagnose()
     if done and not passed:
@@ -526,7 +554,7 @@ def main() -> None:
     elif not done:
         watch.note(f"still waiting ({(final_deadline - now).total_seconds():.0f} s left)")
     r = {k: v for k, v in watch.r.items()
-         if k not in ("last_status", "job_output", "other_fires", "stale_session", "no_session")}
+         if k not in _INTERNAL}
     changed = False
     if passed and p["state_file"] and not module.check_mode:
         fired_line = next((ln for ln in read_lines(p["log"]) if ln.startswith(r["fired_at"][:19])
