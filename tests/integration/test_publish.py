@@ -44,7 +44,7 @@ def test_publish_pr_opens_one_pr_that_the_sweep_leaves_open(playbook, lab_dir, t
     report_dir.mkdir()
     # The run's DECISIONS.md as the CRON check leaves it (one block per anchor).
     (report_dir / "DECISIONS.md").write_text(f"# Decisions\n\n{ENTRY}\n")
-    first = playbook(only=["V1"], extra={"ccci_publish": "pr", "ccci_report_dir": str(report_dir)})
+    first = playbook(only=["V9"], extra={"ccci_publish": "pr", "ccci_report_dir": str(report_dir)})
     lab = json.loads((lab_dir / "lab.json").read_text())
     try:
         assert first.rc == 0, first.stdout[-3000:]
