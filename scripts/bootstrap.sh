@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Copyright (c) coopcloud.cc_ci contributors
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Installs what `make run` / `make test` need on a fresh machine: system tools (git, tmux, cron, chromium)
-# with apt-get when root, then .venv from requirements.txt. Says what to install when it cannot.
+# Installs what `make run` / `make test` need on a fresh machine: system tools (git, tmux, cron, chromium,
+# openssh-server) with apt-get when root, then .venv from requirements.txt. Says what to install when it cannot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
