@@ -336,16 +336,19 @@ class Launcher(CliRunner):
     path_option = "ccci_launcher (option launcher)"
 
 
-def newest_summary(root: str, since: float) -> tuple[str | None, str | None]:
-    pattern = os.path.join(root, ".cc-ci-logs", "upgrades", "upgrade-all-*.md")
+def _summaries(root: str) -> list[tuple[float, str]]:
+    """(mtime, path) of every upgrade-all summary under the root."""
     found = []
-    for path in glob.glob(pattern):
+    for path in glob.glob(os.path.join(root, ".cc-ci-logs", "upgrades", "upgrade-all-*.md")):
         try:
-            mtime = os.path.getmtime(path)
+            found.append((os.path.getmtime(path), path))
         except OSError:
             continue
-        if mtime >= since - 1:  # file systems with whole-second times
-            found.append((mtime, path))
+    return found
+
+
+def newest_summary(root: str, since: float) -> tuple[str | None, str | None]:
+    found = [(m, p) for m, p in _summaries(root) if m >= since - 1]  # file systems with whole-second times
     if not found:
         return None, None
     path = max(found)[1]
@@ -358,15 +361,8 @@ def newest_summary(root: str, since: float) -> tuple[str | None, str | None]:
 
 def summaries_after(root: str, since: float) -> list[dict]:
     """The upgrade-all summaries written after *since* (path, seconds after)."""
-    found = []
-    for path in glob.glob(os.path.join(root, ".cc-ci-logs", "upgrades", "upgrade-all-*.md")):
-        try:
-            mtime = os.path.getmtime(path)
-        except OSError:
-            continue
-        if mtime > since:
-            found.append({"path": path, "seconds_after_stop": round(mtime - since, 1)})
-    return sorted(found, key=lambda x: x["seconds_after_stop"])
+    return [{"path": path, "seconds_after_stop": round(mtime - since, 1)}
+            for mtime, path in sorted(_summaries(root)) if mtime > since]
 
 
 def wait_gone(prober: SessionProbe, keys: list[str], seconds: float) -> list[str]:
