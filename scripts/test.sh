@@ -23,10 +23,11 @@ part() {
 part unit "$BIN/python" -m pytest -q -p no:cacheprovider tests/unit
 part lab "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 tests/lab
 # Two workers, each with a lab of its own: most of a check's time is waiting on the lab.
-# The real-cron tests share the machine's crontab and daemon, so they run alone.
-part integration "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 --dist loadfile tests/integration -m "not cron" --ignore=tests/integration/test_mutants.py
-part cron "$BIN/python" -m pytest -q -rf -p no:cacheprovider tests/integration -m cron
-part mutants "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 tests/integration/test_mutants.py
+# The real-cron tests share the machine's crontab and daemon, so they run alone (the faked daemon of
+# test_cron_faketime.py has a namespace of its own and runs with the others). --durations: where the time went.
+part integration "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 --dist loadfile --durations=12 tests/integration -m "not cron" --ignore=tests/integration/test_mutants.py
+part cron "$BIN/python" -m pytest -q -rf -p no:cacheprovider --durations=12 tests/integration -m cron
+part mutants "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 --durations=12 tests/integration/test_mutants.py
 part docs scripts/docs.sh
 part lint scripts/lint.sh
 part sanity scripts/sanity.sh
