@@ -16,8 +16,11 @@ pytestmark = pytest.mark.slow
 
 
 def _fatal_lines(stdout: str) -> list[str]:
-    """The messages of failed tasks, unwrapped (the YAML callback folds long lines)."""
-    return [" ".join(m.split()) for m in re.findall(r"msg: '(.*?)'\n(?! )", stdout, flags=re.S)]
+    """The messages of failed tasks, unwrapped (the YAML callback folds long lines); a message of several
+    lines (the preflight's, a block ``msg: |-``) gives each of its lines."""
+    blocks = re.findall(r"msg: \|-\n((?:        .*\n)+)", stdout)
+    return ([" ".join(m.split()) for m in re.findall(r"msg: '(.*?)'\n(?! )", stdout, flags=re.S)]
+            + [line.strip() for block in blocks for line in block.splitlines()])
 
 
 def test_wrong_gitea_url(playbook) -> None:

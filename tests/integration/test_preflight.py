@@ -1,0 +1,45 @@
+# Copyright (c) coopcloud.cc_ci contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The preflight: a run with a bad token and an unknown sandbox recipe stops in seconds, one line per
+fix, before anything is created (no lock, no ledger, no PR, no check result)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import open_prs_by_bot
+
+pytestmark = pytest.mark.slow
+
+
+def test_bad_token_and_unknown_recipe_stop_before_anything_is_created(playbook, lab_dir, tmp_path) -> None:
+    playbook(only=["V1"], extra={"ccci_preflight": False, "ccci_report_dir": str(tmp_path / "up")}, check=True)
+    lab = json.loads((lab_dir / "lab.json").read_text())
+    before = open_prs_by_bot(lab)
+    out = tmp_path / "out"
+    run = playbook(only=["V1"], extra={"ccci_report_dir": str(out), "ccci_gitea_outsider_token": "not-a-token",
+                                      "ccci_sandbox_recipes": ["custom-html-tiny", "no-such-recipe"]})
+    assert run.rc != 0
+    text = " ".join(run.stdout.split())
+    assert "preflight: 3 to fix before a run:" in text, run.stdout[-3000:]
+    assert "ccci_gitea_outsider_token: GET " in text and "HTTP 401" in text
+    assert "ccci_sandbox_recipes: no-such-recipe has no mirror recipe-maintainers/no-such-recipe" in text
+    assert f"ccci_upstream_org: no repo {lab['upstream_org']}/no-such-recipe" in text
+    assert "not-a-token" not in run.stdout
+    # nothing was created: no lock, no ledger, no check result, no PR
+    assert not (out / ".state" / "run.lock").exists() and not (out / ".state" / "ledger.jsonl").exists()
+    assert not (out / "checks").exists()
+    assert open_prs_by_bot(lab) == before
+    # it answered in seconds: the preflight task's own time, from the progress callback's task records
+    assert "TASK [coopcloud.cc_ci.preflight : Preflight | Stop here" in run.stdout
+    assert "Take the run lock" not in run.stdout
+
+
+def test_a_missing_box_script_is_named(playbook, tmp_path) -> None:
+    run = playbook(only=["V1"], extra={"ccci_report_dir": str(tmp_path / "out"),
+                                      "ccci_launcher": "/nonexistent/launch-upgrader.sh"})
+    assert run.rc != 0
+    text = " ".join(run.stdout.split())
+    assert "preflight: 1 to fix before a run:" in text, run.stdout[-3000:]
+    assert "ccci_launcher: /nonexistent/launch-upgrader.sh is missing for" in text
