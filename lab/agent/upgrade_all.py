@@ -97,6 +97,8 @@ def summary(cfg: AgentConfig, results: list[tuple[str, Outcome, Collect]], stamp
            + (f" (cc-ci test PR {o.test_pr_url})" if o.test_pr_url else "") for name, o, _ in results]
     stale = [f"- {name}: {o.pr_url} — {'; '.join(o.stale)}. Re-run `/recipe-upgrade {name} --with-tests` to "
              "open and verify a cc-ci test update." for name, o, _ in results if o.result == "SUCCESS-PENDING-TESTS"]
+    if cfg.has("upgradeall-stale-not-flagged"):  # the lie: the stale section forgets the pending-tests PRs
+        stale = []
     parts = []
     if not cfg.has("upgradeall-no-pr-list"):
         parts += ["## PRs to review", "", *(prs or ["- none"]), ""]
@@ -114,6 +116,8 @@ def main(cfg: AgentConfig, args: list[str]) -> int:
         say(f"usage: /upgrade-all [--dry-run] (unknown: {' '.join(unknown)})")
         return 2
     dry = "--dry-run" in args
+    if cfg.has("upgradeall-dry-run-opens-prs"):  # the lie: the flag is parsed, then ignored
+        dry = False
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     say(f"# /upgrade-all{' --dry-run' if dry else ''} (DEFAULT mode) over {', '.join(cfg.sandbox_recipes) or '(no recipes)'}")
     try:
