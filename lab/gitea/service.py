@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from lab import faults as lab_faults
+from lab import mutants
 from lab.config import LabConfig
 
 from . import smart_http
@@ -158,6 +160,9 @@ def _make_handler(svc: GiteaService) -> type[BaseHTTPRequestHandler]:
                 resp = Response(401, {"message": "user does not exist", "url": url})
             else:
                 resp = svc.api.dispatch(Request(self.command, sub, query, body, user, url))
+                # A mutant that carries its own lie (lab/mutants: Rewrite) rewrites the routes it names.
+                resp = Response(*mutants.answer("gitea", lab_faults.active(configured=svc.cfg.faults), self.command,
+                                                sub, url, (resp.status, resp.body, resp.headers)))
             svc.recorder.api(self.command, path_of(self.path), query, self.headers, body, resp, user)
             headers = {**resp.headers}
             if isinstance(resp.body, bytes):

@@ -5,12 +5,19 @@
 
 Everything that names checks (``check_result``'s ids, the report's titles, ``verify-phase5.yml``'s
 run order, the per-check playbooks, molecule's tests, the lab's mutant catalogue) reads this
-tuple. Adding a check is one role plus one entry here (docs/ADDING-A-CHECK.md).
+tuple. Adding a check is one role plus one entry here, its claims beside it (docs/ADDING-A-CHECK.md).
+
+A check's claims are a function ``evaluate(inputs) -> list[Predicate]``. A small check keeps that
+function here, just above ``CHECKS``, and names it in its entry (``claims=_v10_claims``): the check
+is then its role, this file and its mutants. A check whose claims outgrow that moves them into
+``claims/<id>.py`` and names the module (one import line more), as V1 to CRON do.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any, Union
 
 # Claims modules are imported by name here, not found at run time: Ansible ships a module with only
 # the module_utils its imports name, so this import is what puts them into check_result's payload.
@@ -25,6 +32,10 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8a 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v9 as _v9
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v8 as _v8
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import cron as _cron
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import Predicate
+
+# What judges a check's inputs: its claims module (``evaluate(inputs)``) or that function itself.
+Claims = Union[ModuleType, Callable[[dict[str, Any]], Iterable[Predicate]]]
 
 # When a check runs: with the checks (in order, a failure stops the rest), in the cleanup that
 # always runs, or after every other check passed (the weekly job is installed only then).
@@ -33,7 +44,8 @@ PHASES = ("checks", "cleanup", "after")
 
 @dataclass(frozen=True)
 class Check:
-    """One check. ``claims`` is its module under module_utils/claims (``evaluate(inputs)``), if any."""
+    """One check. ``claims`` judges its inputs: a module under module_utils/claims with ``evaluate(inputs)``,
+    or a function written beside the entry in this file; none for a check without claims."""
 
     id: str
     title: str
@@ -41,7 +53,7 @@ class Check:
     claim: str
     reads: str
     phase: str = "checks"
-    claims: ModuleType | None = None
+    claims: Claims | None = None
 
     def __post_init__(self) -> None:
         if self.phase not in PHASES:
@@ -49,8 +61,19 @@ class Check:
 
     @property
     def claims_name(self) -> str | None:
-        """The claims module's file, for messages: ``claims/v1.py``."""
-        return f"claims/{self.claims.__name__.rsplit('.', 1)[-1]}.py" if self.claims else None
+        """Where the claims are, for messages: ``claims/v1.py``, or ``check_registry.py (_v10_claims)``."""
+        if self.claims is None:
+            return None
+        if isinstance(self.claims, ModuleType):
+            return f"claims/{self.claims.__name__.rsplit('.', 1)[-1]}.py"
+        return f"check_registry.py ({self.claims.__name__})"
+
+    def evaluate(self, inputs: dict[str, Any]) -> list[Predicate]:
+        """The claims' predicates over ``inputs`` (none without claims); what they raise goes to the caller."""
+        if self.claims is None:
+            return []
+        judge = self.claims.evaluate if isinstance(self.claims, ModuleType) else self.claims
+        return list(judge(inputs))
 
     def as_dict(self) -> dict[str, str | None]:
         return {"id": self.id, "title": self.title, "role": self.role, "claim": self.claim,
@@ -58,6 +81,9 @@ class Check:
 
 
 _ROLE = "coopcloud.cc_ci."
+
+# Claims written beside their entry (a check small enough to need no claims module) go below.
+
 
 CHECKS: tuple[Check, ...] = (
     Check(

@@ -61,7 +61,7 @@ def from_expectations(check_id: str, expectations: Iterable[Mapping[str, Any]]) 
 
 
 def claims_of(check_id: str, inputs: Mapping[str, Any]) -> list[Predicate]:
-    """The predicates of the check's claims module over ``inputs``; none when it has no module.
+    """The predicates of the check's claims (its module, or its function in the registry) over ``inputs``.
 
     A claims module that raises, or returns something other than predicates, is a failing predicate
     naming the module and the exception: a broken judge never passes a check.
@@ -70,7 +70,7 @@ def claims_of(check_id: str, inputs: Mapping[str, Any]) -> list[Predicate]:
     if check.claims is None:
         return []
     try:
-        found = list(check.claims.evaluate(dict(inputs)))
+        found = check.evaluate(dict(inputs))
         wrong = [p for p in found if not isinstance(p, Predicate)]
         if wrong:
             raise TypeError(f"evaluate() returned {type(wrong[0]).__name__}, not Predicate")

@@ -113,4 +113,6 @@ def test_every_catalogue_name_is_read_by_some_lab_part() -> None:
     sources = "".join(p.read_text() for p in (REPO_ROOT / "lab").rglob("*")
                       if p.is_file() and p.suffix in (".py", ".sh", "") and "mutants" not in p.parts
                       and "data" not in p.parts)
-    assert [m for m in BY_NAME if f'"{m}"' not in sources and f"fault {m}" not in sources] == []
+    # A mutant with a rewrite carries its lie itself (lab/mutants: Rewrite), applied by the component's HTTP layer.
+    assert [m for m, mutant in BY_NAME.items() if mutant.rewrite is None
+            and f'"{m}"' not in sources and f"fault {m}" not in sources] == []
