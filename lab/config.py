@@ -92,6 +92,18 @@ class LabConfig:
         return cls(**data)
 
 
+def described() -> dict:
+    """lab.json of the lab in ``$CCCI_LAB_STATE`` as a plain dict, for a part that may run on a box as
+    well (the agent, the abra stand-in): ``{}`` when no lab is named or its lab.json cannot be read."""
+    state = os.environ.get("CCCI_LAB_STATE")
+    if not state:
+        return {}
+    try:
+        return json.loads((Path(state) / "lab.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
 def load_or_make_tokens(state: Path) -> dict[str, str]:
     """Tokens live in their own file so they survive lab restarts (the same lab, a second run)."""
     path = state / "tokens.json"

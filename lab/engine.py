@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.config import described
+
 STACK_LABEL = "com.docker.stack.namespace"
 KINDS = ("stacks", "volumes", "secrets")
 
@@ -29,24 +31,14 @@ class EngineError(Exception):
     """A failure abra would report with ``FATA``; the message is what the user sees."""
 
 
-def _lab_json() -> dict:
-    state = os.environ.get("CCCI_LAB_STATE")
-    if not state:
-        return {}
-    try:
-        return json.loads((Path(state) / "lab.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
 def abra_dir() -> Path:
     if os.environ.get("ABRA_DIR"):
         return Path(os.environ["ABRA_DIR"])
-    return Path(_lab_json().get("abra_dir") or Path.home() / ".abra")
+    return Path(described().get("abra_dir") or Path.home() / ".abra")
 
 
 def registry_url() -> str:
-    return (os.environ.get("LAB_REGISTRY_URL") or _lab_json().get("registry_url") or "").rstrip("/")
+    return (os.environ.get("LAB_REGISTRY_URL") or described().get("registry_url") or "").rstrip("/")
 
 
 def stack_name(domain: str) -> str:

@@ -10,18 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lab import faults as lab_faults
+from lab.config import described
 
 BIN_DIR = Path(__file__).resolve().parent.parent / "bin"
-
-
-def _lab() -> dict:
-    state = os.environ.get("CCCI_LAB_STATE")
-    if not state:
-        return {}
-    try:
-        return json.loads((Path(state) / "lab.json").read_text())
-    except (OSError, ValueError):
-        return {}
 
 
 def _words(text: str) -> list[str]:
@@ -74,7 +65,7 @@ class AgentConfig:
 
     @classmethod
     def load(cls) -> "AgentConfig":
-        lab = _lab()
+        lab = described()
         env = os.environ.get
         tokens = lab.get("tokens") or {}
         gitea_url = (env("GITEA_URL") or lab.get("gitea_url") or "").rstrip("/")
