@@ -155,31 +155,21 @@ def extract_words(value: str, relax: bool = False) -> list[str]:
         quote: str | None = None
         while i < n:
             c = value[i]
-            if quote:
-                if c == quote:
-                    quote = None
-                    i += 1
-                elif c == "\\":
-                    if i + 1 >= n:
-                        raise ValueError("unterminated quote")
-                    ch, i = _cunescape_one(value, i + 1, relax)
-                    word.append(ch)
-                else:
-                    word.append(c)
-                    i += 1
-            elif c in " \t\n\r":
-                break
-            elif c in "'\"":
-                quote = c
-                i += 1
-            elif c == "\\":
+            if c == "\\":  # an escape reads the same inside quotes and out
                 if i + 1 >= n:
-                    raise ValueError("trailing backslash")
+                    raise ValueError("unterminated quote" if quote else "trailing backslash")
                 ch, i = _cunescape_one(value, i + 1, relax)
                 word.append(ch)
+                continue
+            if quote and c == quote:
+                quote = None
+            elif not quote and c in " \t\n\r":
+                break
+            elif not quote and c in "'\"":
+                quote = c
             else:
                 word.append(c)
-                i += 1
+            i += 1
         if quote:
             raise ValueError(f"unterminated {quote} quote")
         words.append("".join(word))
