@@ -100,7 +100,7 @@ def _report(out: Path) -> dict:
 
 def test_a_throwaway_check_is_three_files_and_runs_healthy_and_under_its_mutant(tmp_path) -> None:
     blocks = _blocks()
-    assert set(blocks) == {"file: roles/v10_bot_membership/tasks/main.yml", "registry: claims", "registry: entry",
+    assert set(blocks) == {"file: roles/v10_ci_pipeline/tasks/main.yml", "registry: claims", "registry: entry",
                            "mutant: import", "mutant: entry"}, sorted(blocks)
     collection = tmp_path / "ansible_collections" / "coopcloud" / "cc_ci"
     _copy_collection(collection)
@@ -113,17 +113,17 @@ def test_a_throwaway_check_is_three_files_and_runs_healthy_and_under_its_mutant(
     (ROOT / "out" / "add-a-check.txt").write_text(f"Adding V10 and its mutant (docs/ADDING-A-CHECK.md):\n{stat}")
     print(stat)
     assert len(touched) <= 3, stat
-    assert sorted(touched) == [MUTANTS, REGISTRY, "roles/v10_bot_membership/tasks/main.yml"], stat
+    assert sorted(touched) == [MUTANTS, REGISTRY, "roles/v10_ci_pipeline/tasks/main.yml"], stat
 
     healthy = _run(collection, tmp_path, tmp_path / "healthy", [])
     log = healthy.stdout + healthy.stderr
     assert healthy.returncode == 0, log[-3000:]
-    assert "included: coopcloud.cc_ci.v10_bot_membership" in log
+    assert "included: coopcloud.cc_ci.v10_ci_pipeline" in log
     check = _report(tmp_path / "healthy")
     assert (check["id"], check["verdict"]) == ("V10", "PASS"), check
-    assert [(p["name"], p["ok"]) for p in check["evidence"]["predicates"]] == [("V10.bot_is_org_member", True)]
+    assert [(p["name"], p["ok"]) for p in check["evidence"]["predicates"]] == [("V10.pipeline_on_main", True)]
     review = (tmp_path / "healthy" / "REVIEW-5.md").read_text()
-    assert "## V10 — the bot is a member of the mirror org" in review and "`bot_is_org_member`" in review
+    assert "## V10 — cc-ci's main carries the pipeline" in review and "`pipeline_on_main`" in review
 
     mutant = re.search(r'Mutant\("([^"]+)"', blocks["mutant: entry"]).group(1)
     words = re.search(r'\("V10",\), \(([^)]*)\)', blocks["mutant: entry"]).group(1)
@@ -132,4 +132,4 @@ def test_a_throwaway_check_is_three_files_and_runs_healthy_and_under_its_mutant(
     assert lied.returncode != 0 and (check["id"], check["verdict"]) == ("V10", "FAIL"), check
     for word in re.findall(r'"([^"]+)"', words):
         assert word.lower() in check["diagnosis"].lower(), (word, check["diagnosis"])
-    assert [(p["name"], p["ok"]) for p in check["evidence"]["predicates"]] == [("V10.bot_is_org_member", False)]
+    assert [(p["name"], p["ok"]) for p in check["evidence"]["predicates"]] == [("V10.pipeline_on_main", False)]
