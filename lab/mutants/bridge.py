@@ -18,6 +18,9 @@ MUTANTS: tuple[Mutant, ...] = (
            "The bridge retries the Drone trigger whose first answer it took as lost: one !testme, two builds."),
     Mutant("bridge-status-on-base", "bridge", ("V1",), ("bridge posted no final cc-ci/testme status on the head",),
            "The bridge posts the cc-ci/testme status on the PR's base commit instead of the head it built."),
+    Mutant("bridge-posts-result-twice", "bridge", ("V1",), ("bridge posted 2 comments for build",),
+           "The bridge edits its run comment into the result card and then posts the card again as a new comment "
+           "(a retry after a slow PATCH that had gone through)."),
     Mutant("bridge-links-previous-build", "bridge", ("V1",), ("bridge", "does not point at build"),
            "The bridge's status target_url links the build before the one it started."),
     Mutant("bridge-result-at-trigger", "bridge", ("V1",), ("bridge posted success", "before build"),

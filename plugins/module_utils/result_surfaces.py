@@ -105,9 +105,12 @@ def _user(value: Any) -> Any:
 
 
 def evaluate(status: dict[str, Any] | None, comment: dict[str, Any] | None, *, sha: str | None = None,
-             build_url: str | None = None, context: str = STATUS_CONTEXT) -> dict[str, Any]:
+             build_url: str | None = None, context: str = STATUS_CONTEXT,
+             bridge_posts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Compare the two surfaces; see the module docstring. ``build_url`` (when known) is checked
-    against the status ``target_url`` and the comment's link."""
+    against the status ``target_url`` and the comment's link. ``bridge_posts`` (when read) are the
+    bridge comments that link the build: the bridge posts one per run and edits it into the result
+    card (FACTS §1), so a second one is a result that went out twice."""
     state = (status or {}).get("status") or (status or {}).get("state")
     st = {
         "present": status is not None,
@@ -158,6 +161,10 @@ def evaluate(status: dict[str, Any] | None, comment: dict[str, Any] | None, *, s
             findings.append(f"the {context} status target_url {st['target_url']} does not point at build {build_url}")
         if cm["present"] and not mentions_url(body, build_url):
             findings.append(f"the bridge comment does not link build {build_url}")
+    if bridge_posts and len(bridge_posts) > 1:
+        findings.append(f"the bridge posted {len(bridge_posts)} comments for build {build_url or st['target_url']} "
+                        f"(ids {[c.get('id') for c in bridge_posts]}), not one comment edited into the result: "
+                        "the run's result went out more than once")
     return {
         "sha": sha,
         "status": st,
@@ -175,8 +182,11 @@ def read_surfaces(gitea: Any, repo: str, number: int, sha: str, *, build_url: st
     """Read the status of ``sha`` and the comments of PR ``number`` and :func:`evaluate` them."""
     status = pick_status(gitea.list_statuses(repo, sha), context)
     link = build_url or (status or {}).get("target_url")
-    comment = pick_comment(gitea.list_comments(repo, number), link, sha, after_comment_id)
-    return evaluate(status, comment, sha=sha, build_url=build_url, context=context)
+    comments = gitea.list_comments(repo, number)
+    comment = pick_comment(comments, link, sha, after_comment_id)
+    posts = [c for c in comments or [] if (c.get("id") or 0) > after_comment_id and is_bridge_comment(c.get("body"))
+             and link and mentions_url(c.get("body"), link)]
+    return evaluate(status, comment, sha=sha, build_url=build_url, context=context, bridge_posts=posts)
 
 
 def settled(surfaces: dict[str, Any], final_verdict: str | None = None) -> bool:

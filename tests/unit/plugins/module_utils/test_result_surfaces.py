@@ -137,3 +137,15 @@ def test_read_surfaces_and_observe_trigger_against_the_fake():
                            build_url=f"{DRONE}/recipe-maintainers/cc-ci/1")
     assert out["verdict"] == "RED" and out["present"] == ["comment"]
     assert out["findings"][0].startswith("status surface missing: the bridge posted a comment but no cc-ci/testme status")
+
+
+def test_a_result_posted_twice_is_a_finding():
+    """The bridge posts one comment per run and edits it into the card (FACTS §1): two comments that
+    link the build are one result posted twice, even when both say the same thing."""
+    once = rs.evaluate(status("success"), comment(CARD_PASS), sha=SHA, build_url=URL, bridge_posts=[comment(CARD_PASS)])
+    assert once["findings"] == []
+    twice = rs.evaluate(status("success"), comment(CARD_PASS, 11), sha=SHA, build_url=URL,
+                        bridge_posts=[comment(CARD_PASS, 10), comment(CARD_PASS, 11)])
+    assert twice["agree"] is True and twice["findings"] == [
+        f"the bridge posted 2 comments for build {URL} (ids [10, 11]), not one comment edited into the result: "
+        "the run's result went out more than once"]
