@@ -33,11 +33,8 @@ command -v python3 >/dev/null || die "python3 not found"
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null); [ -x "$PY" ] || PY=python3
 
 # --- configuration: env first, then the lab's lab.json -------------------------------------------
-lab_json() {  # lab_json <python expr over d>; empty when there is no lab
-  local f="${CCCI_LAB_STATE:-}/lab.json"
-  [ -n "${CCCI_LAB_STATE:-}" ] && [ -r "$f" ] || return 0
-  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(",".join(v) if isinstance(v, list) else (v or ""))' "$f" "$1" 2>/dev/null
-}
+# the lab's lab.json reader, HTTP call and JSON getter (lab/bin/_http.sh, beside this script)
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_http.sh" || die "lab/bin/_http.sh is missing beside $0"
 GITEA_URL=${GITEA_URL:-$(lab_json 'd.get("gitea_url")')}
 GITEA_TOKEN=${GITEA_TOKEN:-$(lab_json 'd.get("tokens", {}).get("bot")')}
 MIRROR_ORG=${MIRROR_ORG:-$(lab_json 'd.get("mirror_org")')}
@@ -62,23 +59,7 @@ umask 077
 printf 'Authorization: token %s\n' "$GITEA_TOKEN" >"$TMP/auth"
 
 # api METHOD PATH [JSON] -> body on stdout; dies on a transport error or HTTP >= 400.
-api() {
-  local method=$1 path=$2 data=${3:-} code
-  local args=(-sS -X "$method" -H @"$TMP/auth" -H 'Accept: application/json' -o "$TMP/body" -w '%{http_code}' --max-time 30)
-  [ -n "$data" ] && args+=(-H 'Content-Type: application/json' --data-binary "$data")
-  code=$(curl "${args[@]}" "$API$path" 2>"$TMP/err") || die "$method $API$path: $(head -c 300 "$TMP/err" | tr '\n' ' ')"
-  if [ "$code" -ge 400 ]; then
-    local msg
-    msg=$("$PY" -c 'import json,sys
-try: print(json.load(open(sys.argv[1])).get("message", ""))
-except Exception: print(open(sys.argv[1], errors="replace").read()[:200])' "$TMP/body" 2>/dev/null | tr '\n' ' ')
-    die "$method $API$path: HTTP $code: ${msg:-no message}"
-  fi
-  cat "$TMP/body"
-}
-
-# jq-like: jget '<python expr over d>' < json
-jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); v=eval(sys.argv[1]); print("" if v is None else v)' "$1"; }
+api() { http "$TMP/auth" "$1" "$API$2" "${3:-}"; }
 
 # --- the PR head ----------------------------------------------------------------------------------
 PR_JSON=$(api GET "/repos/$REPO/pulls/$PR") || exit 3

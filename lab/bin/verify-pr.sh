@@ -27,11 +27,8 @@ command -v python3 >/dev/null || die "python3 not found"
 # resolve the interpreter once (a version-manager shim can cost a third of a second a call)
 PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null); [ -x "$PY" ] || PY=python3
 
-lab_json() {
-  local f="${CCCI_LAB_STATE:-}/lab.json"
-  [ -n "${CCCI_LAB_STATE:-}" ] && [ -r "$f" ] || return 0
-  "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); v=eval(sys.argv[2]); print(",".join(v) if isinstance(v, list) else (v or ""))' "$f" "$1" 2>/dev/null
-}
+# the lab's lab.json reader, HTTP call and JSON getter (lab/bin/_http.sh, beside this script)
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/_http.sh" || die "lab/bin/_http.sh is missing beside $0"
 GITEA_URL=${GITEA_URL:-$(lab_json 'd.get("gitea_url")')}
 GITEA_TOKEN=${GITEA_TOKEN:-$(lab_json 'd.get("tokens", {}).get("bot")')}
 DRONE_URL=${DRONE_URL:-$(lab_json 'd.get("drone_url")')}
@@ -52,20 +49,8 @@ umask 077
 printf 'Authorization: token %s\n' "$GITEA_TOKEN" >"$TMP/gitea"
 printf 'Authorization: Bearer %s\n' "$DRONE_TOKEN" >"$TMP/drone"
 
-# call AUTHFILE METHOD URL -> body; dies on a transport error or HTTP >= 400
-call() {
-  local auth=$1 method=$2 url=$3 code msg
-  code=$(curl -sS -X "$method" -H @"$TMP/$auth" -H 'Accept: application/json' -o "$TMP/body" -w '%{http_code}' \
-    --max-time 30 "$url" 2>"$TMP/err") || die "$method $url: $(head -c 300 "$TMP/err" | tr '\n' ' ')"
-  if [ "$code" -ge 400 ]; then
-    msg=$("$PY" -c 'import json,sys
-try: print(json.load(open(sys.argv[1])).get("message", ""))
-except Exception: print(open(sys.argv[1], errors="replace").read()[:200])' "$TMP/body" 2>/dev/null | tr '\n' ' ')
-    die "$method $url: HTTP $code: ${msg:-no message}"
-  fi
-  cat "$TMP/body"
-}
-jget() { "$PY" -c 'import json,sys; d=json.load(sys.stdin); v=eval(sys.argv[1]); print("" if v is None else v)' "$1"; }
+# call gitea|drone METHOD URL -> body; dies on a transport error or HTTP >= 400
+call() { http "$TMP/$1" "$2" "$3"; }
 q() { "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
 
 PR_JSON=$(call gitea GET "$GITEA_URL/api/v1/repos/$MIRROR_ORG/$RECIPE/pulls/$PR") || exit 3
