@@ -193,6 +193,12 @@ class RecipeUpgrade:
                 "body": body}, ok=(201, 409))
             if code == 409:
                 pr = next(p for p in self.gitea.pulls(self.mirror) if p["head"]["ref"] == branch)
+            if self.cfg.has("agent-opens-pr-twice"):  # the lie: a retry after a slow POST /pulls, on a new branch
+                retry = f"{branch}-retry"
+                self.git.run("push", "-q", "--force", self.git.url(self.mirror), f"HEAD:refs/heads/{retry}", cwd=work)
+                pr, _code = self.gitea.call("POST", f"/repos/{self.mirror}/pulls", {
+                    "head": retry, "base": "main", "title": f"Upgrade {self.recipe} to {upgrade.new_version}",
+                    "body": body}, ok=(201,))
             self.say(f"opened PR #{pr['number']}: {pr['html_url']}")
         for old in superseded:
             self.gitea.comment(self.mirror, old["number"], f"Superseded by #{pr['number']} ({pr['html_url']}).")

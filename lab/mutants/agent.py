@@ -6,6 +6,9 @@ from __future__ import annotations
 from lab.mutants import Mutant
 
 MUTANTS: tuple[Mutant, ...] = (
+    Mutant("agent-opens-pr-twice", "agent", ("V3",), ("opened 2 upgrade/* PRs",),
+           "/recipe-upgrade retries opening its PR after a slow answer, from a second branch: two PRs for one "
+           "upgrade, the run carried on the second.", isolated=True),
     Mutant("agent-merges", "agent", ("V3",), ("was merged",),
            "The agent merges its own upgrade PR into mirror main.", isolated=True),
     Mutant("agent-claims-success-on-red", "agent", ("V4",), ("skill reported", "although every run was RED"),

@@ -3,8 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """V3's claims: /recipe-upgrade in default mode opens a real bump whose run is GREEN on the PR.
 
-``inputs`` (gathered by roles/v3_recipe_upgrade): ``pr`` (the upgrade PR the agent opened, with
-files, comments, ``merged`` and ``contained``), ``offer`` (recipe_upgrade_info on the mirror
+``inputs`` (gathered by roles/v3_recipe_upgrade): ``prs`` (every ``prefix``* PR the bot opened on the
+mirror during the run), ``pr`` (the upgrade PR, the newest of them, with files, comments, ``merged``
+and ``contained``), ``offer`` (recipe_upgrade_info on the mirror
 before the run), ``head`` (recipe_upgrade_info at the PR head), ``verdict`` (drone_verdict of the
 head), ``skill`` (agent_skill), ``mains`` (mirror main's and upstream main's SHAs), ``recipe``
 and ``prefix`` (the skill's branch prefix).
@@ -29,10 +30,16 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
     line = dig(inputs, "skill", "result_line") or "no RESULT line"
     shas = [m.get("sha") for m in inputs.get("mains") or []]
     old_version, new_version = dig(inputs, "offer", "version"), dig(inputs, "head", "version")
+    opened = inputs.get("prs")
+    urls = [p.get("html_url") for p in opened or []]
     return [
         Predicate("V3.upgrade_pr_opened", bool(pr),
                   f"the skill opened no {inputs.get('prefix') or ''}* PR on {inputs.get('recipe') or 'the recipe'}",
                   {"pr": pr.get("html_url")}),
+        Predicate("V3.one_upgrade_pr", opened is not None and len(opened) == 1,
+                  f"the agent opened {len(opened)} {inputs.get('prefix') or ''}* PRs on {inputs.get('recipe') or 'the recipe'} "
+                  f"in one /recipe-upgrade run ({', '.join(map(str, urls))}): one upgrade is one PR"
+                  if opened else "the PRs the agent opened were not read", {"prs": urls}),
         Predicate("V3.image_bumped", "compose.yml" in (pr.get("files") or []) and bool(offer)
                   and bumped.get("tag") == offer.get("newest"),
                   f"the PR does not bump {offer.get('image') or 'the image'} to {offer.get('newest') or '?'} in compose.yml "

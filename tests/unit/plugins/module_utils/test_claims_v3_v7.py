@@ -9,7 +9,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.claims import v3, 
 
 BUILD = "http://drone/recipe-maintainers/cc-ci/4"
 V3 = {
-    "recipe": "recipe-maintainers/custom-html-tiny", "prefix": "upgrade/",
+    "recipe": "recipe-maintainers/custom-html-tiny", "prefix": "upgrade/", "prs": [{"html_url": "http://git/pr/2"}],
     "pr": {"html_url": "http://git/pr/2", "files": ["compose.yml"], "merged": False, "contained": False,
            "comments": [{"body": "!testme"}, {"body": f"### cc-ci results: PASS\nBuild: {BUILD}"}]},
     "offer": {"version": "1.0.2+2.38.0", "images": [{"image": "sws", "tag": "2.38.0", "newest": "2.39.0", "upgrade": True}]},
@@ -43,6 +43,10 @@ def test_v3_lies(failed_claims) -> None:
     merged = copy.deepcopy(V3)
     merged["pr"]["contained"] = True
     assert "guardrail broken" in failed_claims(v3, merged)["V3.not_merged"]
+    twice = copy.deepcopy(V3)
+    twice["prs"].insert(0, {"html_url": "http://git/pr/1"})
+    assert ("the agent opened 2 upgrade/* PRs on recipe-maintainers/custom-html-tiny in one /recipe-upgrade run "
+            "(http://git/pr/1, http://git/pr/2)") in failed_claims(v3, twice)["V3.one_upgrade_pr"]
 
 
 def test_v7_lies(failed_claims) -> None:
