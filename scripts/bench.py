@@ -75,13 +75,16 @@ REAL_BUILD_S = {"custom-html-tiny": 45.0, "custom-html": 61.0}
 REAL_BUILD_DEFAULT_S = 45.0
 REAL_POLL_S = 30.0
 REAL_CRON_OFFSET_S = 3600.0
+REAL_WEDGE_S = 900.0  # the box's WEDGE_SECONDS (docs/ARCHITECTURE.md, the launcher)
 PROJECTION_FORMULA = (
     "own work (as measured) + sum over the counted waits of their real durations: each Drone build "
     "waited on -> its recipe's real run (custom-html-tiny 45 s, custom-html 61 s, else 45 s); each bridge "
     "pickup the run waited for -> one poll P = 30 s (the worst case); each quiet window -> its window x P "
     "/ lab poll; each wait for the bridge's result -> its lab time x P / lab poll; each helper run that "
     "waited for a build -> P + the recipe's build (else its lab time); each agent or launcher run -> A "
-    "(the agent's run time, a parameter); cron -> its lab wait - the lab offset + 3600 s. An upper bound: "
+    "(the agent's run time, a parameter), but a launcher call (start/fresh/stop/status) or an agent's "
+    "exit after it -> its lab time, and the wedge rule's quiet window -> W = 900 s (the box's "
+    "WEDGE_SECONDS); cron -> its lab wait - the lab offset + 3600 s. An upper bound: "
     "the cron pre-check's agent run falls inside the hour on a box.")
 
 
@@ -309,7 +312,8 @@ def own_work(timeline: dict[str, Any], t_start: float, t_end: float) -> dict[str
 
 
 def project(timeline: dict[str, Any], own: float, lab_poll: float, lab_cron_offset: float, agent_s: float,
-            poll_s: float = REAL_POLL_S, cron_offset_s: float = REAL_CRON_OFFSET_S) -> dict[str, Any]:
+            poll_s: float = REAL_POLL_S, cron_offset_s: float = REAL_CRON_OFFSET_S,
+            wedge_s: float = REAL_WEDGE_S) -> dict[str, Any]:
     """The run on a real box: own work + each counted wait at its real duration (PROJECTION_FORMULA)."""
     recipes = {b.get("number"): b.get("recipe") for b in timeline.get("builds", [])}
 
@@ -341,6 +345,10 @@ def project(timeline: dict[str, Any], own: float, lab_poll: float, lab_cron_offs
             add("bridge pickups (none waited)", lab_s)
         elif kind == "helper":
             add("helper runs", poll_s + build_s(w.get("recipe")) if lab_s > lab_poll + 0.5 else lab_s)
+        elif kind == "launcher" and w.get("window") is not None:
+            add("wedge windows", wedge_s)
+        elif kind == "launcher" and (w.get("verb") or w.get("exits")):
+            add("launcher calls and agent exits", lab_s)
         elif kind in ("agent", "launcher"):
             add(f"{kind} runs", agent_s)
         elif kind == "cron":
@@ -352,7 +360,8 @@ def project(timeline: dict[str, Any], own: float, lab_poll: float, lab_cron_offs
     return {"real_box_projection_seconds": rnd(total),
             "real_box_projection": {"parts_seconds": {k: rnd(v) for k, v in parts.items()}, "counts": counts,
                                     "agent_run_seconds": agent_s, "poll_seconds": poll_s,
-                                    "cron_offset_seconds": cron_offset_s, "build_seconds": REAL_BUILD_S},
+                                    "cron_offset_seconds": cron_offset_s, "wedge_window_seconds": wedge_s,
+                                    "build_seconds": REAL_BUILD_S},
             "real_box_projection_formula": PROJECTION_FORMULA}
 
 

@@ -369,9 +369,13 @@ def wait_gone(prober: SessionProbe, keys: list[str], seconds: float) -> list[str
     """Wait (bounded) until these processes are gone; the ones still alive."""
     deadline = time.monotonic() + seconds
     alive = prober.alive(keys)
-    while alive and time.monotonic() < deadline:
-        time.sleep(0.1)
-        alive = prober.alive(alive)
+    if not alive or seconds <= 0:
+        return alive
+    # the agents' exit after the launcher acted is the box's time, not the collection's
+    with Span("launcher", f"agent process(es) {', '.join(alive)} to exit", exits=len(alive)):
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.1)
+            alive = prober.alive(alive)
     return alive
 
 
@@ -398,7 +402,9 @@ class Session:
     def _act(self, verb: str, before: Probe) -> str | None:
         name = self.p["name"]
         if self.launcher:
-            rc, out, err = self.launcher.run([verb])
+            # the launcher's own run (a shell script on the box driving tmux) is a wait on a component
+            with Span("launcher", f"launch-upgrader.sh {verb}", verb=verb):
+                rc, out, err = self.launcher.run([verb])
             self.extra.update(launcher_rc=rc, launcher_output=(out + err).strip())
             if rc != 0:
                 reason = (err.strip().splitlines() or out.strip().splitlines() or ["no output"])[-1]
@@ -414,7 +420,8 @@ class Session:
         """The launcher's own `status`, with whether the session held still around the call."""
         if not (self.launcher and self.p["launcher_status"]):
             return
-        rc, out, err = self.launcher.run(["status"])
+        with Span("launcher", "launch-upgrader.sh status", verb="status"):
+            rc, out, err = self.launcher.run(["status"])
         now = self.prober.agents_now()
         still = (self.tmux.has_session(self.p["name"]) == (after.status != ABSENT)
                  and sorted(x.key for x in now) == sorted(after.agent_keys))
@@ -467,9 +474,14 @@ class Session:
         # the rule needs wedge_seconds of quiet; wait for it, bounded
         deadline = time.monotonic() + p["wedge_seconds"] + max(10.0, 3 * p["interval"] + 2 * p["sample_seconds"])
         current = self.prober.probe()
-        while current.status == RUNNING and time.monotonic() < deadline:
-            time.sleep(min(p["interval"], max(0.2, p["wedge_seconds"] / 4)))
-            current = self.prober.probe()
+        if current.status == RUNNING:
+            # the box's wedge rule needs wedge_seconds of quiet: a wait on the box's setting
+            with Span("launcher", f"the wedge rule's {p['wedge_seconds']:g} s of quiet on the stopped agent",
+                      window=p["wedge_seconds"]) as span:
+                while current.status == RUNNING and time.monotonic() < deadline:
+                    time.sleep(min(p["interval"], max(0.2, p["wedge_seconds"] / 4)))
+                    current = self.prober.probe()
+                    span.state(current.status)
         failed = None
         if current.status != WEDGED:
             own = current.pane_pid in [f["pid"] for f in frozen]

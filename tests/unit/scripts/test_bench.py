@@ -62,6 +62,18 @@ def test_the_projection_puts_each_counted_wait_at_its_real_duration():
     assert "A (the agent's run time, a parameter)" in res["real_box_projection_formula"]
 
 
+def test_launcher_calls_keep_their_lab_time_and_the_wedge_window_is_the_boxs():
+    tl = {"builds": [], "waits": [
+        {"kind": "launcher", "start": 0.0, "end": 2.0, "verb": "fresh"},
+        {"kind": "launcher", "start": 2.0, "end": 3.0, "exits": 1},
+        {"kind": "launcher", "start": 3.0, "end": 13.0, "window": 10.0},
+        {"kind": "launcher", "start": 13.0, "end": 20.0},  # waiting for a run to finish: an agent's run
+    ]}
+    parts = bench.project(tl, 5.0, lab_poll=1.0, lab_cron_offset=90.0, agent_s=600.0)["real_box_projection"]
+    assert parts["parts_seconds"] == {"launcher calls and agent exits": 3.0, "wedge windows": 900.0,
+                                      "launcher runs": 600.0}
+
+
 def test_from_report_needs_the_callbacks_task_spans(tmp_path):
     (tmp_path / "report.json").write_text('{"timeline": {"tasks": [], "waits": []}}')
     args = argparse.Namespace(poll_interval=1.0, cron_offset=90, agent_seconds=600.0)
