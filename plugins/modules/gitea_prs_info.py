@@ -22,9 +22,14 @@ extends_documentation_fragment:
   - coopcloud.cc_ci.attributes.action_group_gitea
 options:
   repo:
-    description: C(owner/name).
+    description: C(owner/name). One of O(repo) and O(repos) is required.
     type: str
-    required: true
+  repos:
+    description:
+      - Several repositories (C(owner/name)), read with the same filters in one module run;
+        the answer is then RV(results), one entry per repository in this order.
+    type: list
+    elements: str
   state:
     description: PR state to list.
     type: str
@@ -71,11 +76,17 @@ EXAMPLES = r"""
     author: cc-ci-bot
     since: "{{ _v3_started }}"
     details: true
+
+- name: The PRs opened since the dry run began, on each mirror and on cc-ci (one module run)
+  coopcloud.cc_ci.gitea_prs_info:
+    repos: [recipe-maintainers/custom-html-tiny, recipe-maintainers/cc-ci]
+    since: "{{ _v8_dry_started }}"
+  register: _v8_dry_prs  # _v8_dry_prs.results[i].item / .prs
 """
 
 RETURN = r"""
 prs:
-  description: Matching PRs, oldest first.
+  description: Matching PRs, oldest first (of every repository in O(repos)).
   type: list
   elements: dict
   returned: always
@@ -95,9 +106,18 @@ prs:
     statuses: {description: Head commit statuses (with O(details))., type: list, elements: dict}
     contained: {description: Whether the head is in O(contained_in)., type: bool}
 branches:
-  description: Branch name to head SHA (with O(branches)).
+  description: Branch name to head SHA (with O(branches); with O(repos), in RV(results) only).
   type: dict
   returned: always
+results:
+  description: With O(repos), one entry per repository, in the order given.
+  type: list
+  elements: dict
+  returned: when repos is given
+  contains:
+    item: {description: The repository (C(owner/name))., type: str}
+    prs: {description: Its matching PRs, oldest first (as RV(prs))., type: list, elements: dict}
+    branches: {description: Its branches (with O(branches))., type: dict}
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -123,48 +143,61 @@ def _wanted(item: dict, numbers: list[int] | None, head_prefix: str | None) -> b
     return bool(head_prefix) and str(item["head_ref"] or "").startswith(head_prefix)
 
 
+def read_repo(client, repo: str, p: dict) -> tuple[list[dict], dict[str, str]]:
+    """The matching PRs of one repository (oldest first) and, with O(branches), its branches."""
+    prs = []
+    branches: dict[str, str] = {}
+    for pr in client.list_prs(repo, p["state"]):
+        item = pr_summary(pr) | {"created": parse_time(pr.get("created_at"))}
+        if p["author"] and item["user"] != p["author"]:
+            continue
+        if p["since"] is not None and (item["created"] or 0) < p["since"]:
+            continue
+        if not _wanted(item, p["numbers"], p["head_prefix"]):
+            continue
+        if p["details"]:
+            item["files"] = [f.get("filename") for f in client.pr_files(repo, item["number"])]
+            item["comments"] = [comment_summary(c) for c in client.list_comments(repo, item["number"])]
+            item["statuses"] = [status_summary(s) for s in client.list_statuses(repo, item["head_sha"])]
+        if p["contained_in"] and item["head_sha"]:
+            compare = client.compare(repo, p["contained_in"], item["head_sha"])
+            item["contained"] = int(compare.get("total_commits") or 0) == 0
+        prs.append(item)
+    if p["branches"]:
+        owner, name = split_repo(repo)
+        for branch in client.paginate(f"/repos/{owner}/{name}/branches"):
+            branches[branch.get("name")] = (branch.get("commit") or {}).get("id")
+    prs.sort(key=lambda item: (item["created"] or 0, item["number"] or 0))
+    return prs, branches
+
+
 def main() -> None:
     spec = gitea_argument_spec()
     spec.update(
-        repo=dict(type="str", required=True),
+        repo=dict(type="str"), repos=dict(type="list", elements="str"),
         state=dict(type="str", choices=["open", "closed", "all"], default="all"),
         author=dict(type="str"), since=dict(type="float"), head_prefix=dict(type="str"),
         numbers=dict(type="list", elements="int"),
         details=dict(type="bool", default=False), branches=dict(type="bool", default=False),
         contained_in=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           required_one_of=[("repo", "repos")], mutually_exclusive=[("repo", "repos")])
     if not HAS_HTTPX:
         module.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
     p = module.params
-    prs = []
-    branches: dict[str, str] = {}
+    results = []
     try:
         with gitea_from_module(module) as client:
-            for pr in client.list_prs(p["repo"], p["state"]):
-                item = pr_summary(pr) | {"created": parse_time(pr.get("created_at"))}
-                if p["author"] and item["user"] != p["author"]:
-                    continue
-                if p["since"] is not None and (item["created"] or 0) < p["since"]:
-                    continue
-                if not _wanted(item, p["numbers"], p["head_prefix"]):
-                    continue
-                if p["details"]:
-                    item["files"] = [f.get("filename") for f in client.pr_files(p["repo"], item["number"])]
-                    item["comments"] = [comment_summary(c) for c in client.list_comments(p["repo"], item["number"])]
-                    item["statuses"] = [status_summary(s) for s in client.list_statuses(p["repo"], item["head_sha"])]
-                if p["contained_in"] and item["head_sha"]:
-                    compare = client.compare(p["repo"], p["contained_in"], item["head_sha"])
-                    item["contained"] = int(compare.get("total_commits") or 0) == 0
-                prs.append(item)
-            if p["branches"]:
-                owner, name = split_repo(p["repo"])
-                for branch in client.paginate(f"/repos/{owner}/{name}/branches"):
-                    branches[branch.get("name")] = (branch.get("commit") or {}).get("id")
+            for repo in p["repos"] if p["repos"] is not None else [p["repo"]]:
+                prs, branches = read_repo(client, repo, p)
+                results.append({"item": repo, "prs": prs, "branches": branches})
     except (ApiError, ValueError) as exc:
         module.fail_json(msg=str(exc))
-    prs.sort(key=lambda item: (item["created"] or 0, item["number"] or 0))
-    module.exit_json(changed=False, prs=prs, branches=branches)
+    if p["repos"] is None:
+        module.exit_json(changed=False, prs=results[0]["prs"], branches=results[0]["branches"])
+    prs = sorted((pr for r in results for pr in r["prs"]), key=lambda item: (item["created"] or 0, item["number"] or 0))
+    module.exit_json(changed=False, prs=prs, branches={}, results=results)
 
 
 if __name__ == "__main__":

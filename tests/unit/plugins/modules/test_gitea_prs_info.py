@@ -49,3 +49,21 @@ def test_under_a_page_cap_every_pr_is_listed(monkeypatch):
         forge.add_pr(REPO, f"upgrade/{i}")
     result = run_module(gitea_prs_info.main, gitea_args(repo=REPO, head_prefix="upgrade/"), forge, monkeypatch)
     assert numbers(result) == list(range(1, 44))
+
+
+def test_repos_reads_each_repository_in_one_run_as_a_loop_would(forge, monkeypatch):
+    other = "recipe-maintainers/cc-ci"
+    forge.add_repo(other, {"main": forge.repos[REPO]["branches"]["main"]})
+    forge.add_pr(other, "upgrade/tests")
+    result = run_module(gitea_prs_info.main, gitea_args(repos=[REPO, other], head_prefix="upgrade/"), forge, monkeypatch)
+    assert not result.get("failed"), result.get("msg")
+    assert [r["item"] for r in result["results"]] == [REPO, other]
+    assert [[p["number"] for p in r["prs"]] for r in result["results"]] == [[1, 3], [1]]
+    # one repo alone answers as before
+    alone = run_module(gitea_prs_info.main, gitea_args(repo=REPO, head_prefix="upgrade/"), forge, monkeypatch)
+    assert alone["prs"] == result["results"][0]["prs"]
+
+
+def test_repo_and_repos_are_exclusive(forge, monkeypatch):
+    result = run_module(gitea_prs_info.main, gitea_args(repo=REPO, repos=[REPO]), forge, monkeypatch)
+    assert result["failed"] and "mutually exclusive" in result["msg"]
