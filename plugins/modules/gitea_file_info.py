@@ -20,9 +20,14 @@ extends_documentation_fragment:
   - coopcloud.cc_ci.attributes.action_group_gitea
 options:
   repo:
-    description: C(owner/name).
+    description: C(owner/name). One of O(repo) and O(repos) is required.
     type: str
-    required: true
+  repos:
+    description:
+      - Several repositories (C(owner/name)), each read at O(ref) in one module run; the answer is
+        then RV(results), one entry per repository in this order.
+    type: list
+    elements: str
   path:
     description: Path of the file in the repository.
     type: str
@@ -41,21 +46,37 @@ EXAMPLES = r"""
     repo: recipe-maintainers/custom-html-tiny
     path: compose.yml
   register: compose
+
+- name: Mirror main and upstream main in one module run
+  coopcloud.cc_ci.gitea_file_info:
+    repos: [recipe-maintainers/custom-html-tiny, coop-cloud/custom-html-tiny]
+    path: compose.yml
+  register: mains  # mains.results[i].item / .sha / .exists / .content
 """
 
 RETURN = r"""
 exists:
-  description: Whether the file is there at that commit.
+  description: Whether the file is there at that commit (with O(repos), in every one).
   type: bool
   returned: always
 content:
-  description: The file's text (empty when it does not exist).
+  description: The file's text (empty when it does not exist; with O(repos), see RV(results)).
   type: str
   returned: always
 sha:
   description: The full commit SHA the file was read at.
   type: str
-  returned: always
+  returned: when repo is given
+results:
+  description: With O(repos), one entry per repository, in the order given.
+  type: list
+  elements: dict
+  returned: when repos is given
+  contains:
+    item: {description: The repository (C(owner/name))., type: str}
+    exists: {description: Whether the file is there., type: bool}
+    content: {description: The file's text., type: str}
+    sha: {description: The commit SHA it was read at., type: str}
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -66,20 +87,27 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.gitea import gitea
 
 def main() -> None:
     spec = gitea_argument_spec()
-    spec.update(repo=dict(type="str", required=True), path=dict(type="str", required=True),
+    spec.update(repo=dict(type="str"), repos=dict(type="list", elements="str"), path=dict(type="str", required=True),
                 ref=dict(type="str", default="main"))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
+                           required_one_of=[("repo", "repos")], mutually_exclusive=[("repo", "repos")])
     if not HAS_HTTPX:
         module.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
     p = module.params
+    results = []
     try:
         with gitea_from_module(module) as client:
-            sha = client.resolve_sha(p["repo"], p["ref"])
-            found = client.get_file(p["repo"], p["path"], sha)
+            for repo in p["repos"] if p["repos"] is not None else [p["repo"]]:
+                sha = client.resolve_sha(repo, p["ref"])
+                found = client.get_file(repo, p["path"], sha)
+                results.append({"item": repo, "exists": found is not None,
+                                "content": (found or {}).get("text") or "", "sha": sha})
     except (ApiError, ValueError) as exc:
         module.fail_json(msg=str(exc))
-    content = (found or {}).get("text") or ""
-    module.exit_json(changed=False, exists=found is not None, content=content, sha=sha)
+    if p["repos"] is not None:
+        module.exit_json(changed=False, exists=all(r["exists"] for r in results), content="", results=results)
+    one = results[0]
+    module.exit_json(changed=False, exists=one["exists"], content=one["content"], sha=one["sha"])
 
 
 if __name__ == "__main__":
