@@ -167,3 +167,44 @@ def compact(path: str, mark: dict[str, Any], keep: list[dict[str, Any]] | None =
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     return True
+
+
+# run_ledger's options: the module (docs, any target) and its action plugin (in the controller's
+# worker, no module process) validate with the same spec and act through apply().
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = dict(
+    path=dict(type="path", required=True),
+    state=dict(type="str", choices=["present", "absent", "read"], default="present"),
+    entry=dict(type="dict"),
+    match=dict(type="dict"),
+)
+REQUIRED_IF = [("state", "present", ("entry",)), ("state", "absent", ("match",))]
+
+
+class Refused(ValueError):
+    """An entry the ledger does not take (a reserved kind)."""
+
+
+def apply(path: str, state: str, entry: dict[str, Any] | None, match: dict[str, Any] | None,
+          check_mode: bool) -> tuple[dict[str, Any], list[str]]:
+    """What run_ledger does: ``(result, warnings)``. Raises OSError or :class:`Refused`."""
+    read_back = read(path)
+    warnings = [f"ledger {path}: {note}" for note in read_back.skipped]
+    if state == "read":
+        chosen = [e for e in read_back.entries if matches(e, match)]
+        return dict(changed=False, entries=chosen, open=[e for e in chosen if not e["done"]],
+                    skipped=read_back.skipped), warnings
+    if state == "absent":
+        matched = [e for e in read_back.open if matches(e, match)]
+        if matched and not check_mode:
+            mark_done(path, match or {})
+        return dict(changed=bool(matched), matched=matched), warnings
+    wanted = json.loads(json.dumps(entry))  # plain JSON types, as read back
+    if wanted.get("kind") == DONE:
+        raise Refused(f"kind {DONE} is reserved for done markers: use state=absent")
+    for existing in read_back.open:
+        if same(existing, wanted):
+            return dict(changed=False, entry=existing), warnings
+    record = dict(wanted, created_by=wanted.get("created_by", "ccci"), time=utc_iso())
+    if not check_mode:
+        append(path, record)
+    return dict(changed=True, entry=record), warnings

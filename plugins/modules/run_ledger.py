@@ -100,52 +100,26 @@ matched:
   returned: when state=absent
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import ledger
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import utc_iso
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            state=dict(type="str", choices=["present", "absent", "read"], default="present"),
-            entry=dict(type="dict"),
-            match=dict(type="dict"),
-        ),
-        required_if=[("state", "present", ("entry",)), ("state", "absent", ("match",))],
-        supports_check_mode=True,
-    )
+    # The action plugin of the same name runs this on the controller without a module process;
+    # the module is what ansible-doc renders and what runs when the action plugin is bypassed.
+    module = AnsibleModule(argument_spec=ledger.ARGUMENT_SPEC, required_if=ledger.REQUIRED_IF,
+                           supports_check_mode=True)
     p = module.params
-    path = p["path"]
     try:
-        read = ledger.read(path)
-        for note in read.skipped:
-            module.warn(f"ledger {path}: {note}")
-        if p["state"] == "read":
-            chosen = [e for e in read.entries if ledger.matches(e, p["match"])]
-            module.exit_json(changed=False, entries=chosen, open=[e for e in chosen if not e["done"]],
-                             skipped=read.skipped)
-        if p["state"] == "absent":
-            matched = [e for e in read.open if ledger.matches(e, p["match"])]
-            if matched and not module.check_mode:
-                ledger.mark_done(path, p["match"])
-            module.exit_json(changed=bool(matched), matched=matched)
-        wanted = json.loads(json.dumps(p["entry"]))  # plain JSON types, as read back
-        if wanted.get("kind") == ledger.DONE:
-            module.fail_json(msg=f"kind {ledger.DONE} is reserved for done markers: use state=absent")
-        for entry in read.open:
-            if ledger.same(entry, wanted):
-                module.exit_json(changed=False, entry=entry)
-        record = dict(wanted, created_by=wanted.get("created_by", "ccci"), time=utc_iso())
-        if not module.check_mode:
-            ledger.append(path, record)
-        module.exit_json(changed=True, entry=record)
+        result, warnings = ledger.apply(p["path"], p["state"], p["entry"], p["match"], module.check_mode)
+    except ledger.Refused as exc:
+        module.fail_json(msg=str(exc))
     except OSError as exc:
-        module.fail_json(msg=f"ledger {path}: {exc.strerror or exc}: check the path (ccci_ledger)")
+        module.fail_json(msg=f"ledger {p['path']}: {exc.strerror or exc}: check the path (ccci_ledger)")
+    for warning in warnings:
+        module.warn(warning)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":
