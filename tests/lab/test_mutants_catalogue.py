@@ -1,7 +1,7 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The mutant catalogue is sane (unit speed): unique names, known components, words to look for,
-targets that are check ids of the collection, and one fault reader that refuses unknown names."""
+and one fault reader that refuses unknown names."""
 from __future__ import annotations
 
 import json
@@ -10,17 +10,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils import check_registry
 
 from lab import faults
 from lab.mutants import BY_NAME, CATALOGUE, COMPONENTS, Mutant, names
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def check_ids() -> frozenset[str]:
-    """The registry of checks (plugins/module_utils/check_registry.py)."""
-    return frozenset(check_registry.ids())
 
 
 def test_names_are_unique_and_components_known() -> None:
@@ -32,23 +26,7 @@ def test_names_are_unique_and_components_known() -> None:
         assert mutant.lie.strip().endswith("."), mutant
 
 
-def test_targets_are_check_ids() -> None:
-    ids = check_ids()
-    for mutant in CATALOGUE:
-        assert mutant.targets, mutant
-        assert set(mutant.targets) <= ids, f"{mutant.name} targets {set(mutant.targets) - ids}, not checks: {sorted(ids)}"
-        assert set(mutant.with_checks) <= ids, mutant
-        assert not set(mutant.targets) & set(mutant.with_checks), mutant
-
-
-# A check with no mutant in the catalogue, and why (remove the entry once one is added).
-WITHOUT_MUTANTS: dict[str, str] = {}
-
-
-def test_every_check_has_a_mutant() -> None:
-    targeted = {t for m in CATALOGUE for t in m.targets}
-    assert sorted(check_ids() - targeted - set(WITHOUT_MUTANTS)) == [], "checks no mutant targets"
-    assert sorted(set(WITHOUT_MUTANTS) & targeted) == [], "WITHOUT_MUTANTS lists a check that has mutants now"
+# Every mutant targets registered checks and every check has a mutant: tests/lab/test_checks_and_mutants.py.
 
 
 def test_one_file_per_component() -> None:
