@@ -14,6 +14,7 @@ from lab.config import LabConfig
 from lab.gitea import GiteaService
 from lab.mutants import CATALOGUE, REWRITTEN, Mutant, Rewrite
 
+
 def test_every_mutant_names_registered_checks() -> None:
     for mutant in CATALOGUE:
         assert mutant.targets, mutant
@@ -32,9 +33,9 @@ def test_every_check_has_a_mutant_it_must_kill(check_id: str) -> None:
 def test_a_mutant_s_rewrite_is_what_gitea_answers_on_its_route_alone(tmp_path, monkeypatch) -> None:
     """The lab's Gitea applies an active mutant's Rewrite to the route it names, and only there."""
     lie = Mutant("gitea-test-denies-membership", "gitea", ("V1",), ("not a member",),
-                         "Gitea answers membership with 404.",
-                         rewrite=Rewrite("GET", r"/orgs/[^/]+/members/[^/]+",
-                                                 lambda status, body, headers, url: (404, {"message": "no", "url": url}, {})))
+                 "Gitea answers membership with 404.",
+                 rewrite=Rewrite("GET", r"/orgs/[^/]+/members/[^/]+",
+                                 lambda status, body, headers, url: (404, {"message": "no", "url": url}, {})))
     monkeypatch.setitem(mutants.BY_NAME, lie.name, lie)
     cfg = LabConfig.new(tmp_path)
     svc = GiteaService(cfg)
