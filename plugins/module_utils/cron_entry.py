@@ -141,8 +141,18 @@ def parse_var_line(line: str) -> tuple[str, str] | None:
     return name, value
 
 
-def job_command(launcher: str, action: str, log: str, marker_id: str = MARKER_ID) -> str:
-    """The job's shell command: a timestamped line, the launcher, its exit code, all into *log*.
+def source_prefix(env_files: tuple[str, ...] | list[str] = ()) -> str:
+    """Shell that reads the loops unit's EnvironmentFiles into the job's environment (``set -a``: exported),
+    so the job gets their values, tokens among them, at each fire rather than copies in the crontab."""
+    if not env_files:
+        return ""
+    return "set -a; " + "".join(f". {shlex.quote(path)}; " for path in env_files) + "set +a; "
+
+
+def job_command(launcher: str, action: str, log: str, marker_id: str = MARKER_ID,
+                env_files: tuple[str, ...] | list[str] = ()) -> str:
+    """The job's shell command: a timestamped line, the unit's EnvironmentFiles sourced, the launcher, its exit
+    code, all into *log*.
 
     No ``%`` in it (cron would turn ``%`` into a newline). Times are UTC ISO 8601 seconds.
     """
@@ -150,8 +160,28 @@ def job_command(launcher: str, action: str, log: str, marker_id: str = MARKER_ID
     stamp = '"$(date -u -Iseconds)"'
     return (
         f"mkdir -p {q(os.path.dirname(log) or '.')} && {{ echo {stamp} {q(marker_id + ' ' + action + ': fired')}; "
-        f"{q(launcher)} {action}; echo {stamp} {q(marker_id + ' ' + action + ': exit')} $?; }} >> {q(log)} 2>&1"
+        f"{source_prefix(env_files)}{q(launcher)} {action}; echo {stamp} {q(marker_id + ' ' + action + ': exit')} $?; }}"
+        f" >> {q(log)} 2>&1"
     )
+
+
+def sourced_files(command: str) -> list[str]:
+    """The EnvironmentFiles a job command written by :func:`job_command` sources (the inverse of :func:`source_prefix`)."""
+    m = re.search(r"; set -a; (.*?)set \+a; ", command)
+    if not m:
+        return []
+    return [shlex.split(part.strip()[2:])[0] for part in m.group(1).split("; ") if part.strip().startswith(". ")]
+
+
+# A line the job's sh reads exactly as systemd does: NAME=value with nothing sh would expand, split or unquote
+# differently (a file with any other line keeps its values in the crontab instead).
+_SHELL_SAFE_LINE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=(?:[A-Za-z0-9_./:@+,=~-]*|'[^'\n]*')$")
+
+
+def shell_safe_env_file(text: str) -> bool:
+    """Whether ``. file`` in sh gives each variable the value systemd's EnvironmentFile= parser gives it."""
+    return all(not line.strip() or line.lstrip().startswith(("#", ";")) or _SHELL_SAFE_LINE.match(line.strip())
+               for line in text.splitlines())
 
 
 SCHEDULE_FIELD = re.compile(r"[0-9*][0-9*,/-]*")

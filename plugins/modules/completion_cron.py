@@ -212,8 +212,17 @@ next_fires:
   elements: str
   returned: state=present
 env:
-  description: The variables given to the job, secret values masked.
+  description: The variables the crontab gives the job, secret values masked (those of RV(sourced) files are not among them).
   type: dict
+  returned: state=present
+sourced:
+  description:
+    - The unit's EnvironmentFiles the job reads at each fire (C(set -a; . file; set +a)), with the names they set
+      (no values); their variables, tokens among them, are not written into the crontab, so a rotated token needs
+      no re-provisioning. A file the job's user cannot read, or one sh would read otherwise than systemd, is not
+      sourced (its values are written, masked in the output; a note says why).
+  type: list
+  elements: dict
   returned: state=present
 crontab:
   description: Which crontab was written.
@@ -238,6 +247,7 @@ notes:
   returned: always
 """
 
+import grp
 import hashlib
 import os
 import pwd
@@ -256,6 +266,40 @@ def redact_text(text: str, env: dict, secrets: set[str]) -> str:
         var = cron_entry.parse_var_line(line)
         out.append(f"{var[0]}={MASK}" if var and var[0] in secrets else line)
     return redaction.redact_text("\n".join(out), (env.get(name, "") for name in secrets))
+
+
+def readable_by(path: str, user: str) -> bool:
+    """Whether *user* (the job's) may read *path* by its mode bits (this module may run as another user)."""
+    try:
+        entry, st = pwd.getpwnam(user), os.stat(path)
+    except (KeyError, OSError):
+        return False
+    if entry.pw_uid == 0:
+        return True
+    if st.st_uid == entry.pw_uid:
+        return bool(st.st_mode & 0o400)
+    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {entry.pw_gid}
+    return bool(st.st_mode & (0o040 if st.st_gid in groups else 0o004))
+
+
+def sourceable(unit: systemd_unit.UnitEnv, user: str) -> tuple[list[dict], list[str]]:
+    """The unit's EnvironmentFiles the job sources at each fire (read by this module, readable by the job's user,
+    read by sh as systemd reads them), each with the names it sets, and why any other was not."""
+    files, why = [], []
+    for path in unit.files_read:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        if not readable_by(path, user):
+            why.append(f"EnvironmentFile {path} is not readable by {user}: its values are written into the crontab")
+        elif not cron_entry.shell_safe_env_file(text):
+            why.append(f"EnvironmentFile {path} has lines sh would read otherwise than systemd: its values are "
+                       "written into the crontab")
+        else:
+            files.append({"path": path, "names": sorted(systemd_unit.parse_env_file(text, where=path))})
+    return files, why
 
 
 def job_env(unit: systemd_unit.UnitEnv, exclude: list[str], extra: dict) -> dict[str, str]:
@@ -390,9 +434,14 @@ def main() -> None:
     passed = t0 <= now
 
     log = p["log"] or os.path.join(root, ".cc-ci-logs", "upgrades", "cron.log")
-    env = job_env(unit, p["env_exclude"], p["extra_env"])
+    sourced, not_sourced = sourceable(unit, user)
+    notes.extend(not_sourced)
+    env_files = [f["path"] for f in sourced]
+    from_files = {name for f in sourced for name in f["names"]} - set(p["extra_env"] or {})
+    # the job sources these files at each fire: their variables (tokens among them) stay out of the crontab
+    env = job_env(unit, list(p["env_exclude"]) + sorted(from_files), p["extra_env"])
     secrets = secret_names(env, p["secret_keys"])
-    command = cron_entry.job_command(p["launcher"], "start", log, marker_id)
+    command = cron_entry.job_command(p["launcher"], "start", log, marker_id, env_files)
     try:
         block = cron_entry.block_lines(env, schedule, command, cron_anchor.format_marker(t0, marker_id), marker_id)
     except cron_entry.CrontabError as exc:
@@ -441,6 +490,7 @@ def main() -> None:
                 "notes": anchor_notes, "calendar_note": calendar_note},
         next_fires=fires,
         env=masked_env,
+        sourced=sourced,
         log=log,
         unit=unit_info,
         entry_sha256=entry_sha,

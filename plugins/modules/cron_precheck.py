@@ -158,7 +158,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_entry
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils import cron_entry, systemd_unit
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, utc_now, write_state
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
@@ -236,7 +236,8 @@ def main() -> None:
         env, command = cron_entry.effective_env(text, user, p["marker_id"], owner=p["launcher"])
     except cron_entry.CrontabError as exc:
         module.fail_json(msg=f"{exc} ({io.where}): install it first (coopcloud.cc_ci.completion_cron)")
-    expected = cron_entry.job_command(p["launcher"], "start", p["log"], p["marker_id"])
+    env_files = cron_entry.sourced_files(command)
+    expected = cron_entry.job_command(p["launcher"], "start", p["log"], p["marker_id"], env_files)
     if command != expected:
         module.fail_json(msg=f"the {p['marker_id']} entry in the {io.where} does not run {p['launcher']} start "
                              "the way completion_cron writes it: re-provision it", command=command)
@@ -251,7 +252,17 @@ def main() -> None:
         module.exit_json(changed=False, cached=False, passed=None, problems=[],
                          diagnosis="check mode: the pre-check was not run", seconds=0.0)
 
-    run_env = dict(env, UPGRADER_ARGS=p["upgrader_args"])
+    # what the job's `set -a; . file` adds at each fire (the unit's EnvironmentFiles), for the probes below
+    sourced_env: dict[str, str] = {}
+    for path in env_files:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                sourced_env.update(systemd_unit.parse_env_file(handle.read(), where=path))
+        except (OSError, ValueError) as exc:
+            module.exit_json(changed=False, cached=False, passed=False, problems=[f"the job sources {path}, which "
+                             f"{user} cannot read: {exc}"], diagnosis=f"the job sources {path}, which {user} cannot "
+                             f"read: {exc}: make it readable by {user} and re-provision", seconds=0.0)
+    run_env = dict(env, **sourced_env, UPGRADER_ARGS=p["upgrader_args"])
     problems: list[str] = []
     agent, found = probe(run_env, user, p["agent_login"])
     path_value = run_env.get("PATH", "")
@@ -278,9 +289,10 @@ def main() -> None:
         offset = os.path.getsize(p["log"])
     except OSError:
         offset = 0
-    pre_command = cron_entry.job_command(p["launcher"], "fresh", p["log"], p["marker_id"])
+    pre_command = cron_entry.job_command(p["launcher"], "fresh", p["log"], p["marker_id"], env_files)
     t_run = time.time()
-    rc, direct = cron_entry.run_as_cron(pre_command, run_env, user, timeout=120)
+    # the job's own command sources the files itself, from cron's environment as the crontab gives it
+    rc, direct = cron_entry.run_as_cron(pre_command, dict(env, UPGRADER_ARGS=p["upgrader_args"]), user, timeout=120)
     output = direct
     try:
         with open(p["log"], "rb") as fh:

@@ -58,8 +58,13 @@ def test_install_then_idempotent(box, capsys):
     assert text.startswith(OTHER)  # other lines byte for byte, in place
     block = text[len(OTHER):].splitlines()
     assert block[0].startswith("# BEGIN ccci-upgrade-all") and block[-1] == "# END ccci-upgrade-all"
-    assert block[1:7] == ["SHELL=/bin/sh", "PATH=/opt/claude/bin:/usr/bin:/bin", f"HOME={Path(box['root']).parent}/home",
-                          f"TMUX_TMPDIR={Path(box['root']).parent}/tmux", 'NOTE=two words', "GITEA_TOKEN=tok-very-secret-123"]
+    # the unit's EnvironmentFile is the job's to read at each fire: its token is not copied into the crontab
+    assert block[1:6] == ["SHELL=/bin/sh", "PATH=/opt/claude/bin:/usr/bin:/bin", f"HOME={Path(box['root']).parent}/home",
+                          f"TMUX_TMPDIR={Path(box['root']).parent}/tmux", 'NOTE=two words']
+    assert "tok-very-secret-123" not in text and "MIRROR_ORG" not in "\n".join(block[1:-2])
+    envfile = f"{Path(box['root']).parent}/loops.env"
+    assert f"set -a; . {envfile}; set +a; {box['launcher']} start" in block[-2]
+    assert first["sourced"] == [{"path": envfile, "names": ["GITEA_TOKEN", "MIRROR_ORG"]}]
     assert first["schedule"] == block[-2].split(" launch")[0][:len(first["schedule"])]
     assert first["anchor"]["t0"].endswith(("-05:00", "-04:00")) and first["anchor"]["source"] == "computed"
     assert f"{box['launcher']} start" in first["line"]
@@ -68,8 +73,7 @@ def test_install_then_idempotent(box, capsys):
     # secrets never leave the module
     out = json.dumps(first)
     assert "tok-very-secret-123" not in out
-    assert first["env"]["GITEA_TOKEN"] == "********"
-    assert "GITEA_TOKEN=********" in first["diff"]["after"]
+    assert "GITEA_TOKEN" not in first["env"]
     state = json.loads(Path(box["state_file"]).read_text())
     assert state["anchor"] == first["anchor"]["t0"] and state["schedule"] == first["schedule"]
 
@@ -78,6 +82,18 @@ def test_install_then_idempotent(box, capsys):
     assert again["changed"] is False
     assert again["anchor"]["t0"] == first["anchor"]["t0"] and again["anchor"]["source"] == "marker"
     assert tab.read_bytes() == before
+
+
+def test_a_file_the_job_cannot_source_keeps_its_values_in_the_crontab_masked(box, capsys):
+    """sh would read a $ or a double quote otherwise than systemd: the values are written (masked in the output)
+    and a note says why."""
+    envfile = Path(box["root"]).parent / "loops.env"
+    envfile.write_text('GITEA_TOKEN=tok-very-secret-123\nGREETING="hello $USER"\n')
+    first = run(box, capsys, diff=True)
+    assert "GITEA_TOKEN=tok-very-secret-123" in Path(box["tabfile"]).read_text() and "set -a" not in first["line"]
+    assert first["env"]["GITEA_TOKEN"] == "********" and "GITEA_TOKEN=********" in first["diff"]["after"]
+    assert first["sourced"] == [] and any("sh would read otherwise than systemd" in n for n in first["notes"])
+    assert "tok-very-secret-123" not in json.dumps(first)
 
 
 def test_check_mode_writes_nothing(box, capsys):
