@@ -50,13 +50,24 @@ def took_over_message(path: str, holder: dict) -> str:
             "its PRs and apps are closed by this run's sweep")
 
 
-def acquire(path: str, owner_pid: int, label: str) -> tuple[bool, dict]:
-    """Take the lock for ``owner_pid``; a lock whose holder is gone from this host is stale and taken over.
+def _same(holder: dict, other: dict | None) -> bool:
+    return bool(other) and all(holder.get(k) == other.get(k) for k in ("pid", "host", "since"))
 
-    Returns (changed, holder); a holder that took over a stale lock names the dead one under
-    ``took_over``. Raises LockHeld naming the live holder.
+
+def acquire(path: str, owner_pid: int, label: str, host: str | None = None, gone: dict | None = None,
+            lease: float = 0) -> tuple[bool, dict]:
+    """Take the lock for ``owner_pid`` on ``host`` (default: this host, where the lock file is).
+
+    A lock whose holder is gone is stale and taken over: a pid of this host that no longer runs; the holder
+    ``gone`` names (its controller judged it dead: the file lives on a box, the pid on a controller); a holder
+    older than ``lease`` seconds (a run crashed on a controller that never came back). Returns (changed, holder);
+    a holder that took over a stale lock names the dead one under ``took_over``. Raises LockHeld naming the live
+    holder.
     """
-    me: dict = {"pid": owner_pid, "host": socket.gethostname(), "label": label, "since": time.time()}
+    local = host is None
+    me: dict = {"pid": owner_pid, "host": host or socket.gethostname(), "label": label, "since": time.time()}
+    if lease:
+        me["lease_until"] = me["since"] + lease
     holder = read_holder(path)
     if holder:
         if holder.get("pid") == owner_pid and holder.get("host") == me["host"]:
@@ -65,13 +76,22 @@ def acquire(path: str, owner_pid: int, label: str) -> tuple[bool, dict]:
             pid = int(holder.get("pid", 0))
         except (TypeError, ValueError):
             pid = 0
-        if holder.get("host") == me["host"] and (pid <= 0 or not _alive(pid)):
+        dead_here = local and holder.get("host") == me["host"] and (pid <= 0 or not _alive(pid))
+        try:
+            expired = float(holder.get("lease_until") or 0) and float(holder["lease_until"]) < me["since"]
+        except (TypeError, ValueError):
+            expired = False
+        if dead_here or _same(holder, gone) or expired:
             os.unlink(path)  # stale: its run died (e.g. kill -9); the ledger still lets V9 clean up
             me["took_over"] = holder
         else:
+            until = ""
+            if holder.get("lease_until"):
+                ends = datetime.fromtimestamp(float(holder["lease_until"]), timezone.utc)
+                until = f" (its lease ends at {utc_iso(ends)}: a later run takes it over then)"
             raise LockHeld(
                 f"another verification run holds {path}: {describe(holder)}; "
-                "wait for it or remove the file if that run is gone"
+                f"wait for it or remove the file if that run is gone{until}"
             )
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
@@ -80,9 +100,9 @@ def acquire(path: str, owner_pid: int, label: str) -> tuple[bool, dict]:
     return True, me
 
 
-def release(path: str, owner_pid: int) -> bool:
+def release(path: str, owner_pid: int, host: str | None = None) -> bool:
     holder = read_holder(path)
-    if holder and holder.get("pid") == owner_pid:
+    if holder and holder.get("pid") == owner_pid and holder.get("host") == (host or socket.gethostname()):
         os.unlink(path)
         return True
     return False

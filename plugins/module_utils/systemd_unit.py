@@ -325,7 +325,7 @@ def find_unit_file(unit: str, dirs: tuple[str, ...] = UNIT_DIRS) -> str:
     raise UnitError(f"unit {unit} not found in {', '.join(dirs)}: {_FIX}")
 
 
-def parse_unit_file(path: str) -> UnitEnv:
+def parse_unit_file(path: str, files: bool = True) -> UnitEnv:
     """Read a unit file and its ``<unit>.d/*.conf`` drop-ins; read its environment files; merge."""
     path = find_unit_file(path)
     try:
@@ -347,7 +347,8 @@ def parse_unit_file(path: str) -> UnitEnv:
             raise UnitError(f"cannot read drop-in {dropin}: {exc.strerror or exc}: {_FIX}") from exc
         env.notes = [n for n in env.notes if not n.endswith("has no [Service] section")]
         env.notes.append(f"drop-in {dropin} applied")
-    _apply_environment_files(env)
+    if files:
+        _apply_environment_files(env)
     return env
 
 
@@ -543,7 +544,7 @@ def parse_systemctl_show(unit: str, text: str) -> UnitEnv:
     return env
 
 
-def from_systemctl(unit: str, systemctl: str = "systemctl", timeout: float = 30) -> UnitEnv:
+def from_systemctl(unit: str, systemctl: str = "systemctl", timeout: float = 30, files: bool = True) -> UnitEnv:
     """Ask systemd for the unit's settings, then read its environment files as systemd would."""
     argv = [systemctl, "show", "-p", "LoadState,Environment,User,WorkingDirectory,EnvironmentFiles", unit]
     try:
@@ -554,18 +555,19 @@ def from_systemctl(unit: str, systemctl: str = "systemctl", timeout: float = 30)
         reason = (proc.stderr or proc.stdout).strip().splitlines()
         raise UnitError(f"systemctl show {unit} failed (rc {proc.returncode}): {reason[-1] if reason else 'no output'}: {_FIX}")
     env = parse_systemctl_show(unit, proc.stdout)
-    _apply_environment_files(env)
+    if files:
+        _apply_environment_files(env)
     return env
 
 
-def load(unit: str, source: str = "auto") -> UnitEnv:
+def load(unit: str, source: str = "auto", files: bool = True) -> UnitEnv:
     """The service's environment. *source*: ``auto`` (systemd for a unit name when systemd runs,
-    else the file), ``systemd`` or ``file``."""
+    else the file), ``systemd`` or ``file``; *files* False leaves its EnvironmentFiles unread."""
     if not unit:
         raise UnitError(f"no unit given: {_FIX}")
     if source not in ("auto", "systemd", "file"):
         raise UnitError(f"unit source must be auto, systemd or file, not {source!r}")
     use_systemd = source == "systemd" or (source == "auto" and os.sep not in unit and systemd_running())
     if use_systemd:
-        return from_systemctl(unit)
-    return parse_unit_file(unit)
+        return from_systemctl(unit, files=files)
+    return parse_unit_file(unit, files=files)

@@ -13,6 +13,9 @@ description:
   - A lock held by a live run fails with a message naming that run. A lock whose holder process is
     gone from this host (a killed run) is stale and taken over, with a warning in the run's output
     naming the dead holder (and C(holder.took_over)).
+  - On a box the lock lives on the box (two controllers cannot run at once); the controller names itself with
+    O(owner_host), judges its own dead runs (O(gone)) and gives the lock a O(lease).
+  - Standard library only (it runs on the box's own C(python3)).
   - The holder is the C(ansible-playbook) process, so use it with O(owner_pid) set to the
     controller's playbook pid (the lookup C(env) of C(PPID) is not reliable; the playbooks pass
     the pid of the parent of the module process by default).
@@ -38,6 +41,19 @@ options:
     description: What the run is, for the message another run gets.
     type: str
     default: verify-phase5
+  owner_host:
+    description:
+      - The host of O(owner_pid) when it is not the host the lock file is on (a box's lock, taken from a
+        controller). Then a dead pid cannot be seen from here; a stale lock is taken over when O(gone) names it,
+        or when its lease ran out.
+    type: str
+  gone:
+    description: The holder (as read from the file) that its own controller found dead; taken over only if the file still holds it.
+    type: dict
+  lease:
+    description: Seconds after which this run's lock counts as abandoned (a run crashed on a controller that never came back); 0 for none.
+    type: float
+    default: 0
 attributes:
   check_mode:
     support: full
@@ -72,15 +88,18 @@ def main() -> None:
             state=dict(type="str", choices=["present", "absent"], default="present"),
             owner_pid=dict(type="int", required=True),
             label=dict(type="str", default="verify-phase5"),
+            owner_host=dict(type="str"),
+            gone=dict(type="dict"),
+            lease=dict(type="float", default=0),
         ),
         supports_check_mode=True,
     )
     p = module.params
     if p["state"] == "absent":
-        changed = release(p["path"], p["owner_pid"])
+        changed = release(p["path"], p["owner_pid"], p["owner_host"])
         module.exit_json(changed=changed, holder=read_holder(p["path"]))
     try:
-        changed, holder = acquire(p["path"], p["owner_pid"], p["label"])
+        changed, holder = acquire(p["path"], p["owner_pid"], p["label"], p["owner_host"], p["gone"], p["lease"])
     except LockHeld as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:

@@ -80,7 +80,9 @@ def test_host_modules_run_on_a_python3_without_the_venv(tmp_path):
         assert probe["failed"] and "module_stderr" not in probe and "MODULE FAILURE" not in probe["msg"], probe
         assert "No module named" not in json.dumps(probe) and "Failed to import" not in probe["msg"], probe
     assert got["installed"]["changed"] and got["installed"]["line"].startswith(got["installed"]["schedule"])
-    assert "GITEA_TOKEN=tok-not-for-output-42" in (tmp_path / "tab").read_text()
+    # the unit's EnvironmentFile holds the token: the job sources that file, the crontab holds no copy of it
+    assert "tok-not-for-output-42" not in (tmp_path / "tab").read_text()
+    assert f". {tmp_path}/loops.env;" in got["installed"]["line"]
     assert got["precheck"]["diagnosis"] == "check mode: the pre-check was not run", got["precheck"]
     assert got["section"]["changed"] and "new" in (tmp_path / "notes.md").read_text()
 
@@ -93,9 +95,10 @@ def _crontab(user: str | None = None) -> str:
     return subprocess.run(argv, capture_output=True, text=True, check=False).stdout
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def lab_box():
-    """A lab of its own, its box side the test user's, served over SSH (root: else skipped, reason printed)."""
+    """A lab of its own, its box side the test user's, served over SSH (root: else skipped, reason printed);
+    one for this file's tests (each leaves the box as it found it: its PRs closed, the lock released)."""
     if os.geteuid() != 0:
         reason = "the lab as a box creates a user and runs sshd: only root can (run the tests as root)"
         print(f"SKIP box over SSH: {reason}")
@@ -122,13 +125,13 @@ def test_cron_precheck_over_ssh_runs_as_the_box_user(lab_box, tmp_path):
     lands in the box user's crontab and none in root's, the pre-check's agent session is that user's."""
     lab, box = lab_box["lab"], lab_box["box"]
     root = box["root"]
+    # only what an operator knows (README "Against a box"): the rest is read on the box or a box default
     box_vars = {"ccci_target": "box", "ccci_gitea_url": lab["gitea_url"], "ccci_gitea_token": lab["tokens"]["bot"],
                 "ccci_drone_url": lab["drone_url"], "ccci_drone_token": lab["tokens"]["drone"],
-                "ccci_root": root, "ccci_launcher": f"{root}/cc-ci-plan/launch-upgrader.sh",
-                "ccci_loops_unit": box["unit"], "ccci_cron_unit_source": "file",
+                "ccci_root": root, "ccci_loops_unit": box["unit"],
                 "ccci_report_dir": str(tmp_path / "out"),
-                # a test setting: the first fire is an hour out, the pre-check is what runs here
-                "ccci_cron_verify_fire": False}
+                # the first fire is an hour out: return after the pre-check, printing how to confirm it later
+                "ccci_cron_wait": False}
     (tmp_path / "box-vars.json").write_text(json.dumps(box_vars))
     os.chmod(tmp_path / "box-vars.json", 0o600)
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(lab_box["state"] / "box" / "inventory.json"),
@@ -140,6 +143,16 @@ def test_cron_precheck_over_ssh_runs_as_the_box_user(lab_box, tmp_path):
     assert verdict["verdict"] == "PASS", verdict
     assert verdict["evidence"]["crontab"] == f"crontab of {BOX_TEST_USER}"
     assert verdict["evidence"]["precheck_passed"] is True
+    # the box's own settings were read on the box, from its unit: the box user, its agent in the unit's PATH
+    assert f"{box['unit']}: user {BOX_TEST_USER}, HOME {box['home']}, agent {box['bin']}/claude" in \
+        " ".join(proc.stdout.split()), proc.stdout[-3000:]
+    # ccci_cron_wait=false: no wait for T0; the printed command confirms the fire later from the box's logs
+    confirm = verdict["evidence"]["confirm_later"]
+    assert confirm.startswith("ansible labbox-") and "-m coopcloud.cc_ci.cron_first_fire" in confirm, confirm
+    assert "after " in proc.stdout and "confirm the first fire with: ansible labbox-" in " ".join(proc.stdout.split())
+    later = subprocess.run(["sh", "-c", confirm.replace("ansible ", f"{BIN / 'ansible'} ", 1)], cwd=ROOT, env=_env(),
+                           capture_output=True, text=True, timeout=180, check=False)
+    assert later.returncode == 0 and "done: false" in later.stdout, later.stdout[-2000:] + later.stderr[-1000:]
     # the entry is the box user's, naming this box's root; root's crontab holds none of it
     assert f"{root}/cc-ci-plan/launch-upgrader.sh start" in _crontab(BOX_TEST_USER)
     assert root not in _crontab()
@@ -168,3 +181,108 @@ def test_cron_precheck_over_ssh_runs_as_the_box_user(lab_box, tmp_path):
     assert missed.returncode == 0 and "passed: false" in missed.stdout and "not observed" in missed.stdout, \
         missed.stdout[-2000:]
     assert "is not in the daemon's crontab" not in missed.stdout, missed.stdout[-2000:]
+
+
+def _api(lab: dict, method: str, path: str, body: dict | None = None):
+    import urllib.request  # pylint: disable=import-outside-toplevel
+
+    req = urllib.request.Request(f"{lab['gitea_url']}/api/v1{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": f"token {lab['tokens']['bot']}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def _as_box_user(box: dict, path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    for part in [path, *path.parents]:
+        if not part.is_relative_to(box["root"]) or part == Path(box["root"]):
+            break
+        os.chown(part, box["uid"], -1)
+
+
+def test_lock_and_ledger_live_on_the_box(lab_box, tmp_path):
+    """A run crashed on another controller left its lock and ledger on the box: while that lock's lease runs
+    this controller is refused, naming the other; once the lease is over it takes the lock over and its start
+    sweep closes what the crashed run's ledger names, though this controller never saw that ledger."""
+    import time  # pylint: disable=import-outside-toplevel
+
+    lab, box = lab_box["lab"], lab_box["box"]
+    root, repo, head = box["root"], f"{lab['mirror_org']}/custom-html-tiny", "ccci/crashed-elsewhere"
+    _api(lab, "POST", f"/repos/{repo}/branches", {"new_branch_name": head, "old_branch_name": "main"})
+    _api(lab, "POST", f"/repos/{repo}/contents/crashed.txt", {"content": "Y3Jhc2hlZAo=", "message": "a crashed run's",
+                                                             "branch": head})
+    pr = _api(lab, "POST", f"/repos/{repo}/pulls", {"head": head, "base": "main", "title": "a crashed run's PR"})
+    state = Path(root) / ".cc-ci-logs" / "verify" / "state"
+    _as_box_user(box, state / "ledger.jsonl", "".join(json.dumps(r) + "\n" for r in (
+        {"kind": "branch", "repo": repo, "ref": head, "from": "main", "created_by": "ccci", "time": "2026-01-01T00:00:00Z"},
+        {"kind": "pr", "repo": repo, "head": head, "base": "main", "created_by": "ccci", "time": "2026-01-01T00:00:01Z"})))
+    holder = {"pid": 999999, "host": "laptop-elsewhere", "label": "verify-phase5", "since": time.time() - 60}
+    _as_box_user(box, state / "run.lock", json.dumps(dict(holder, lease_until=time.time() + 3600)))
+    box_vars = {"ccci_target": "box", "ccci_gitea_url": lab["gitea_url"], "ccci_gitea_token": lab["tokens"]["bot"],
+                "ccci_gitea_outsider_token": lab["tokens"]["outsider"], "ccci_upstream_org": lab["upstream_org"],
+                "ccci_drone_url": lab["drone_url"], "ccci_drone_token": lab["tokens"]["drone"],
+                "ccci_sandbox_recipes": lab["sandbox_recipes"], "ccci_root": root, "ccci_loops_unit": box["unit"],
+                "ccci_report_dir": str(tmp_path / "out"), "ccci_only": ["V9"]}
+    (tmp_path / "box-vars.json").write_text(json.dumps(box_vars))
+    argv = [str(BIN / "ansible-playbook"), "-i", str(lab_box["state"] / "box" / "inventory.json"),
+            "playbooks/verify-phase5.yml", "-e", f"@{tmp_path / 'box-vars.json'}"]
+
+    refused = subprocess.run(argv, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=600, check=False)
+    text = " ".join((refused.stdout + refused.stderr).split())
+    assert refused.returncode != 0 and "another verification run holds" in text, refused.stdout[-3000:]
+    assert "pid 999999 on laptop-elsewhere" in text and "its lease ends at" in text
+    assert _api(lab, "GET", f"/repos/{repo}/pulls/{pr['number']}")["state"] == "open"
+
+    _as_box_user(box, state / "run.lock", json.dumps(dict(holder, lease_until=time.time() - 1)))
+    proc = subprocess.run(argv, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900, check=False)
+    text = " ".join((proc.stdout + proc.stderr).split())  # the take-over is a warning (stderr)
+    assert "took over the run lock" in text and "laptop-elsewhere" in text, text[-4000:]
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-1000:]
+    assert _api(lab, "GET", f"/repos/{repo}/pulls/{pr['number']}")["state"] == "closed"
+    assert not (state / "run.lock").exists()  # released on the box
+    assert (state / "ledger.jsonl").stat().st_uid == box["uid"]  # the box's copy, kept as the box user
+    assert lab["tokens"]["bot"] not in proc.stdout + proc.stderr
+
+
+@pytest.mark.cron
+def test_first_fire_is_the_box_user_s_job(lab_box, tmp_path):
+    """The real cron daemon fires the box user's entry: install-cron.yml over SSH, with a test offset of 70 s,
+    waits and observes the first fire as that user's job (its fired line, written by cron as that user, and the
+    session in that user's tmux); root's crontab holds none of it."""
+    from test_cron_daemon import _cron_pids  # pylint: disable=import-outside-toplevel
+
+    if not _cron_pids():
+        cron = subprocess.run(["sh", "-c", "command -v cron || command -v crond"], capture_output=True, text=True,
+                              check=False).stdout.strip()
+        if not cron:
+            pytest.skip("no cron daemon binary (apt-get install cron)")
+        subprocess.run([cron], check=True)  # left running, as the cron tests leave theirs
+    lab, box = lab_box["lab"], lab_box["box"]
+    root = box["root"]
+    box_vars = {"ccci_target": "box", "ccci_gitea_url": lab["gitea_url"], "ccci_gitea_token": lab["tokens"]["bot"],
+                "ccci_drone_url": lab["drone_url"], "ccci_drone_token": lab["tokens"]["drone"],
+                "ccci_root": root, "ccci_loops_unit": box["unit"], "ccci_report_dir": str(tmp_path / "out"),
+                # test settings: a first fire within the test, the lab agent's short run
+                "ccci_cron_offset": 70, "ccci_cron_poll": 10, "ccci_cron_grace": 90, "ccci_cron_summary_wait": 240}
+    (tmp_path / "box-vars.json").write_text(json.dumps(box_vars))
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(lab_box["state"] / "box" / "inventory.json"),
+                           "playbooks/install-cron.yml", "-e", f"@{tmp_path / 'box-vars.json'}"],
+                          cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    verdict = json.loads((tmp_path / "out" / "checks" / "CRON.json").read_text())
+    assert verdict["verdict"] == "PASS", verdict["diagnosis"]
+    ev = verdict["evidence"]
+    assert ev["crontab"] == f"crontab of {BOX_TEST_USER}" and ev["fired_at"], ev
+    # cron ran the job as the box user: the log it appended to is that user's, its fired line after T0
+    log = Path(root) / ".cc-ci-logs" / "upgrades" / "cron.log"
+    assert log.stat().st_uid == box["uid"] and "ccci-upgrade-all start: fired" in log.read_text()
+    assert ev["session_status"].endswith(("RUNNING", "IDLE")) and ev["summary"], ev
+    assert (Path(lab["tmux_tmpdir"]) / f"tmux-{box['uid']}").is_dir()
+    # the job sourced the unit's EnvironmentFile: the token is in neither crontab
+    assert lab["tokens"]["bot"] not in _crontab(BOX_TEST_USER) and root not in _crontab()
+    assert f". {box['env_file']};" in _crontab(BOX_TEST_USER)
+    print(f"\nbox user's first fire: T0 {ev['t0']} fired {ev['fired_at']} (gap {ev['gap_seconds']} s)")

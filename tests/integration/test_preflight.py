@@ -33,7 +33,7 @@ def test_bad_token_and_unknown_recipe_stop_before_anything_is_created(playbook, 
     assert open_prs_by_bot(lab) == before
     # it answered in seconds: the preflight task's own time, from the progress callback's task records
     assert "TASK [coopcloud.cc_ci.preflight : Preflight | Stop here" in run.stdout
-    assert "Take the run lock" not in run.stdout
+    assert "Lock | Take the run lock" not in run.stdout
 
 
 def test_a_missing_box_script_is_named(playbook, tmp_path) -> None:

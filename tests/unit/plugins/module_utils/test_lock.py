@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -52,3 +53,28 @@ def test_taking_over_names_the_dead_holder(tmp_path, capsys) -> None:
     said = lock.took_over_message(path, result["holder"]["took_over"])
     assert f"from a run that is gone: pid {dead.pid} on " in said and "(killed-run) since 20" in said
     # the warning itself reaches the run's output: tests/integration/test_crash.py reads it there
+
+
+def test_a_box_lock_names_the_controller_and_is_taken_over_only_when_gone(tmp_path) -> None:
+    """On a box the lock file is the box's and the pid a controller's: a pid that does not run on the box
+    proves nothing; the holder's own controller says it is gone, or its lease runs out."""
+    path = str(tmp_path / "run.lock")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    first = lock.acquire(path, dead.pid, "laptop-a run", host="laptop-a", lease=3600)[1]
+    # another controller: refused although the pid is dead here, the lease named
+    with pytest.raises(lock.LockHeld, match=f"pid {dead.pid} on laptop-a .*its lease ends at"):
+        lock.acquire(path, 4242, "laptop-b run", host="laptop-b", lease=3600)
+    # a stale judgement (not the holder the file holds) takes nothing over
+    with pytest.raises(lock.LockHeld):
+        lock.acquire(path, 4242, "laptop-b run", host="laptop-b", gone=dict(first, pid=1))
+    # laptop-a found its own run dead: the next run (from it) takes the lock over
+    changed, holder = lock.acquire(path, 4343, "laptop-a again", host="laptop-a", gone=first)
+    assert changed and holder["took_over"]["pid"] == dead.pid and holder["host"] == "laptop-a"
+    # a run that crashed on a controller that never came back: its lease ends, any controller takes over
+    os.unlink(path)
+    lock.acquire(path, 1, "gone for good", host="laptop-c", lease=0.01)
+    time.sleep(0.05)
+    assert lock.acquire(path, 4444, "laptop-b run", host="laptop-b")[1]["took_over"]["host"] == "laptop-c"
+    # release only by its holder: the same pid on another controller is another run
+    assert not lock.release(path, 4444, "laptop-z") and lock.release(path, 4444, "laptop-b")
