@@ -213,8 +213,8 @@ def test_lock_and_ledger_live_on_the_box(lab_box, tmp_path):
     lab, box = lab_box["lab"], lab_box["box"]
     root, repo, head = box["root"], f"{lab['mirror_org']}/custom-html-tiny", "ccci/crashed-elsewhere"
     _api(lab, "POST", f"/repos/{repo}/branches", {"new_branch_name": head, "old_branch_name": "main"})
-    _api(lab, "POST", f"/repos/{repo}/contents/crashed.txt", {"content": "Y3Jhc2hlZAo=", "message": "a crashed run's",
-                                                             "branch": head})
+    change = {"content": "Y3Jhc2hlZAo=", "message": "a crashed run's", "branch": head}
+    _api(lab, "POST", f"/repos/{repo}/contents/crashed.txt", change)
     pr = _api(lab, "POST", f"/repos/{repo}/pulls", {"head": head, "base": "main", "title": "a crashed run's PR"})
     state = Path(root) / ".cc-ci-logs" / "verify" / "state"
     _as_box_user(box, state / "ledger.jsonl", "".join(json.dumps(r) + "\n" for r in (

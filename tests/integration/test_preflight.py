@@ -18,8 +18,9 @@ def test_bad_token_and_unknown_recipe_stop_before_anything_is_created(playbook, 
     lab = json.loads((lab_dir / "lab.json").read_text())
     before = open_prs_by_bot(lab)
     out = tmp_path / "out"
-    run = playbook(only=["V1"], extra={"ccci_report_dir": str(out), "ccci_gitea_outsider_token": "not-a-token",
-                                      "ccci_sandbox_recipes": ["custom-html-tiny", "no-such-recipe"]})
+    bad = {"ccci_report_dir": str(out), "ccci_gitea_outsider_token": "not-a-token",
+           "ccci_sandbox_recipes": ["custom-html-tiny", "no-such-recipe"]}
+    run = playbook(only=["V1"], extra=bad)
     assert run.rc != 0
     text = " ".join(run.stdout.split())
     assert "preflight: 3 to fix before a run:" in text, run.stdout[-3000:]
@@ -37,8 +38,8 @@ def test_bad_token_and_unknown_recipe_stop_before_anything_is_created(playbook, 
 
 
 def test_a_missing_box_script_is_named(playbook, tmp_path) -> None:
-    run = playbook(only=["V1"], extra={"ccci_report_dir": str(tmp_path / "out"),
-                                      "ccci_launcher": "/nonexistent/launch-upgrader.sh"})
+    bad = {"ccci_report_dir": str(tmp_path / "out"), "ccci_launcher": "/nonexistent/launch-upgrader.sh"}
+    run = playbook(only=["V1"], extra=bad)
     assert run.rc != 0
     text = " ".join(run.stdout.split())
     assert "preflight: 1 to fix before a run:" in text, run.stdout[-3000:]
