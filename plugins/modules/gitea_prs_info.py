@@ -116,7 +116,7 @@ results:
   returned: when repos is given
   contains:
     item: {description: The repository (C(owner/name))., type: str}
-    prs: {description: Its matching PRs, oldest first (as RV(prs))., type: list, elements: dict}
+    prs: {description: "Its matching PRs, oldest first (as RV(prs)).", type: list, elements: dict}
     branches: {description: Its branches (with O(branches))., type: dict}
 """
 
