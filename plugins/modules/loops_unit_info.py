@@ -15,7 +15,7 @@ description:
   - Finds the agent (C(claude)), C(abra), C(docker) and C(tmux) in the unit's PATH, so a box run needs no path
     of them from the operator.
   - A file the box user cannot read (a root-only C(EnvironmentFile)) is reported as unreadable; run the task with
-    C(become) to read its names (the role C(coopcloud.cc_ci.target) does with O(ccci_unit_become)).
+    C(become) to read its names (the role C(coopcloud.cc_ci.target) does when C(ccci_unit_become) is true).
   - Runs on the box with the box's own C(python3) (standard library only).
 author: coopcloud.cc_ci developers (@coopcloud)
 extends_documentation_fragment:
