@@ -17,7 +17,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import ClassVar
 
 __all__ = [
@@ -171,6 +171,43 @@ class CliRunner:
                 f"{self.describe(args)} timed out after {limit:g}s", rc=None, out=out or "", err=err or ""
             ) from exc
         return proc.returncode, out or "", err or ""
+
+    def run_watched(
+        self,
+        args: Iterable[str],
+        stop: Callable[[], str | None],
+        every: float,
+        timeout: float | None = None,
+    ) -> tuple[int, str, str, str | None]:
+        """Like :meth:`run`, but asks ``stop()`` every ``every`` seconds while the tool runs; when it
+        gives a reason (what the tool waits for has provably not come), the tool's process group is
+        stopped. Returns ``(rc, stdout, stderr, reason)``; ``reason`` is None when the tool ended itself."""
+        args = list(args)
+        limit = self.timeout if timeout is None else timeout
+        deadline = None if limit is None else time.monotonic() + limit
+        try:
+            proc = subprocess.Popen(self.command(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, env=self.env, cwd=self.cwd, text=True,
+                                    start_new_session=True)
+        except OSError as exc:
+            raise CliError(f"cannot run {self.describe(args)}: {exc.strerror or exc}") from exc
+        reason = None
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            try:
+                out, err = proc.communicate(timeout=every if left is None else max(0.0, min(every, left)))
+                return proc.returncode, out or "", err or "", reason
+            except subprocess.TimeoutExpired as exc:
+                if left is not None and left <= every:
+                    _kill_group(proc)
+                    out, err = proc.communicate()
+                    raise CliTimeout(f"{self.describe(args)} timed out after {limit:g}s", rc=None,
+                                     out=out or "", err=err or "") from exc
+            reason = stop()
+            if reason:
+                _kill_group(proc)
+                out, err = proc.communicate()
+                return proc.returncode, out or "", err or "", reason
 
     def run_checked(self, args: Iterable[str], what: str | None = None, **kwargs) -> str:
         """Run the tool and return stdout; raise :class:`CliError` (one line) on a non-zero rc."""

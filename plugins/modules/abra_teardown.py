@@ -49,8 +49,11 @@ options:
     description: The docker binary. Default C(docker) on C(PATH).
     type: path
   verify_timeout:
-    description: How long to wait for the engine to let go of the stack, its volumes and secrets.
-    type: int
+    description:
+      - How long, in seconds, the engine may take to show an undeploy and a remove after abra returned
+        (containers stop first); what is left after that stays and is reported. The lab's abra acts
+        before it returns, so a couple of seconds prove it there.
+    type: float
     default: 60
   timeout:
     description: Timeout of each abra command, in seconds.
@@ -158,7 +161,7 @@ def main() -> None:
             abra_dir=dict(type="path"),
             abra_path=dict(type="path"),
             docker_path=dict(type="path"),
-            verify_timeout=dict(type="int", default=60),
+            verify_timeout=dict(type="float", default=60.0),
             timeout=dict(type="int", default=600),
         ),
         mutually_exclusive=[("domains", "recipe")],

@@ -61,6 +61,37 @@ options:
   timeout:
     description: Kill the helper after this many seconds. Default O(max_wait) + 120.
     type: int
+  watch:
+    description:
+      - Stop the helper once what it waits for has provably not come, instead of at C(MAX_WAIT) - the
+        build it waits on (with O(post), the one its own C(!testme) started; else also any build of
+        O(watch.sha)) was seen ended C(grace) seconds ago and the helper still polls. RV(stopped) says so.
+      - Read from Drone's build list every O(interval) seconds (at least one); a failed read never stops it.
+    type: dict
+    suboptions:
+      drone_url:
+        description: Drone's URL, as the box reaches it.
+        type: str
+        required: true
+      drone_token:
+        description: A Drone token that reads O(watch.ci_repo).
+        type: str
+        required: true
+      ci_repo:
+        description: The repo the bridge's builds run on.
+        type: str
+        default: recipe-maintainers/cc-ci
+      repo:
+        description: The recipe mirror, C(owner/name) (the builds' C(REPO) param).
+        type: str
+        required: true
+      sha:
+        description: The PR head the helper reads (without O(post), builds of this C(REF) count).
+        type: str
+      grace:
+        description: Seconds the bridge has after a build's end to post its status (two polls plus its slack).
+        type: float
+        required: true
 attributes:
   check_mode:
     support: full
@@ -131,6 +162,10 @@ finished:
   description: Unix time just after it ended.
   type: float
   returned: success
+stopped:
+  description: Why the helper was stopped before it ended itself (O(watch)); null when it ended itself.
+  type: str
+  returned: success
 cmd:
   description: The command that ran.
   type: list
@@ -148,6 +183,7 @@ from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import (
     last_line,
     parse_verdict,
 )
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.helper_watch import BuildWatch, drone_builds
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.redaction import secret_values
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 
@@ -169,6 +205,14 @@ def main() -> None:
             env=dict(type="dict", default={}, no_log=False),
             chdir=dict(type="path"),
             timeout=dict(type="int"),
+            watch=dict(type="dict", options=dict(
+                drone_url=dict(type="str", required=True),
+                drone_token=dict(type="str", required=True, no_log=True),
+                ci_repo=dict(type="str", default="recipe-maintainers/cc-ci"),
+                repo=dict(type="str", required=True),
+                sha=dict(type="str"),
+                grace=dict(type="float", required=True),
+            )),
         ),
         supports_check_mode=True,
     )
@@ -192,7 +236,14 @@ def main() -> None:
     try:
         with Span("helper", f"testme-on-pr.sh {p['recipe']} #{p['pr']} (POST={int(p['post'])})",
                   recipe=p["recipe"], post=p["post"]):
-            rc, out, err = helper.run(args, timeout=timeout)
+            watch = p["watch"]
+            if watch:
+                look = BuildWatch(drone_builds(watch["drone_url"], watch["drone_token"], watch["ci_repo"]),
+                                  repo=watch["repo"], pr=p["pr"], post=p["post"], sha=watch["sha"],
+                                  grace=watch["grace"]).look
+                rc, out, err, stopped = helper.run_watched(args, look, max(1, p["interval"]), timeout=timeout)
+            else:
+                (rc, out, err), stopped = helper.run(args, timeout=timeout), None
     except CliError as exc:
         module.fail_json(msg=str(exc), cmd=cmd, started=started, stdout=exc.out, stderr=exc.err)
     finished = time.time()
@@ -208,8 +259,9 @@ def main() -> None:
         started=started,
         finished=finished,
         cmd=cmd,
+        stopped=stopped,
     )
-    if verdict == "UNKNOWN":
+    if verdict == "UNKNOWN" and not stopped:
         reason = last_line(err) or last_line(out) or "no output"
         module.fail_json(msg=f"testme helper printed no VERDICT line (rc {rc}): {reason}", **result)
     # A RED or PENDING verdict exits non-zero by design: a result, not a module failure.

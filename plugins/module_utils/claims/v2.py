@@ -63,6 +63,13 @@ def _triggers(pr_info: dict[str, Any], run: dict[str, Any], others: frozenset[An
             and _within(c.get("created_at"), run)]
 
 
+def _said(run: dict[str, Any]) -> str:
+    """What the helper said; when it was stopped (testme_helper's watch), why."""
+    verdict = run.get("verdict")
+    said = verdict if verdict and verdict != "UNKNOWN" else "nothing"
+    return f"{said} ({run['stopped']})" if run.get("stopped") else said
+
+
 def _number(build: dict[str, Any] | None) -> str:
     return f"#{build.get('number')}" if build else "none"
 
@@ -109,10 +116,10 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
         ("V2.green_reads_green", runs["green"], "GREEN", green_surfaces, "the known-green head"),
         ("V2.red_reads_red", runs["red"], "RED", red_surfaces, "the known-red head"),
     ):
-        said = run.get("verdict") or "nothing"
+        said = _said(run)
         why = "; ".join(surfaces.get("findings") or [])
         preds.append(Predicate(
-            name, said == want,
+            name, run.get("verdict") == want,
             f"the helper said {said} on {what}, not {want}" + (f" ({why})" if why else ""),
             {"verdict": run.get("verdict"), "build": run.get("build_url"), "findings": surfaces.get("findings") or []},
         ))
@@ -168,7 +175,7 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
         again is not None and said == _url(again.get("url")) and runs["rerun"].get("verdict") == "GREEN",
         (f"the helper returned an earlier run's result on POST=1: BUILD={said or '?'} is build {_number(stale)}, "
          f"from before its own !testme (its run: {_number(again)})") if stale else
-        (f"POST=1 on a head that already had a result: the helper said {runs['rerun'].get('verdict') or 'nothing'} "
+        (f"POST=1 on a head that already had a result: the helper said {_said(runs['rerun'])} "
          f"BUILD={said or '?'}, not GREEN with the build its own !testme started ({(again or {}).get('url') or 'none'})"),
         {"verdict": runs["rerun"].get("verdict"), "build": said, "own_build": (again or {}).get("url"),
          "earlier_builds": [b.get("url") for b in older]},
@@ -182,7 +189,7 @@ def evaluate(inputs: dict[str, Any]) -> list[Predicate]:
         (f"POST=0 during run {_number(other)} reported the older build {_number(stale)} ({said}): the helper "
          "returns a stale result, not the run in flight") if stale else
         (f"POST=0 during run {_number(other) if other else '(none started)'} on the green head: the helper said "
-         f"{runs['inflight'].get('verdict') or 'nothing'} BUILD={said or '?'}, not that run's GREEN"),
+         f"{_said(runs['inflight'])} BUILD={said or '?'}, not that run's GREEN"),
         {"verdict": runs["inflight"].get("verdict"), "build": said, "run_in_flight": other.get("url")},
     ))
     new_sha = dig(red_new, "pr", "head_sha")

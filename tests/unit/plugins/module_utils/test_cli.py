@@ -86,3 +86,23 @@ def test_parsers():
         "— upgrade not green after 3 !testme runs",
     )
     assert parse_result("RESULT: SUCCESS-LATER")[1] == "SUCCESS-LATER"
+
+
+def test_run_watched_stops_when_asked_and_keeps_the_output():
+    sh = Echo(base_args=["-c"], timeout=30)
+    asked = []
+
+    def stop() -> str | None:
+        asked.append(1)
+        return "nothing left to wait for" if len(asked) >= 2 else None
+
+    rc, out, err, reason = sh.run_watched(["echo polling; sleep 20 & wait"], stop, every=0.1)
+    assert reason == "nothing left to wait for" and len(asked) == 2
+    assert out == "polling\n" and rc != 0
+
+
+def test_run_watched_lets_a_tool_end_itself_and_times_out():
+    sh = Echo(base_args=["-c"])
+    assert sh.run_watched(["echo VERDICT=GREEN"], lambda: None, every=0.1) == (0, "VERDICT=GREEN\n", "", None)
+    with pytest.raises(CliTimeout, match="timed out after 0.3s"):
+        sh.run_watched(["sleep 20"], lambda: None, every=0.1, timeout=0.3)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -91,3 +93,38 @@ def test_check_mode_runs_nothing(helper, capsys):
     assert res["changed"] is True and "verdict" not in res
     assert not (Path(helper).parent / "calls").exists()
     assert os.path.basename(res["cmd"][0]) == "testme-on-pr.sh"
+
+
+class _Drone(BaseHTTPRequestHandler):
+    """Drone's build list: one build of PR 5 that ends after the first look."""
+    looks = 0
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        assert self.headers["Authorization"] == "Bearer drone-sekrit"
+        type(self).looks += 1
+        status = "running" if type(self).looks <= 2 else "success"  # the first look is the floor
+        body = json.dumps([{"number": 12, "status": status,
+                            "params": {"PR": "5", "REPO": "m/slow", "REF": "abc"}}]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_watch_stops_a_helper_whose_status_is_not_coming(helper, capsys):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Drone)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        res = run_module(testme_helper.main, dict(
+            helper=helper, recipe="slow", pr=5, post=False, interval=1, max_wait=60,
+            watch={"drone_url": f"http://127.0.0.1:{server.server_port}", "drone_token": "drone-sekrit",
+                   "repo": "m/slow", "sha": "abc", "grace": 1.5}), capsys)
+    finally:
+        server.shutdown()
+    assert not res.get("failed") and res["verdict"] == "UNKNOWN"
+    assert res["stopped"].startswith("Drone build #12 ended success and ") and res["seconds"] < 10
+    assert "drone-sekrit" not in json.dumps(res)
