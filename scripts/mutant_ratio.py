@@ -23,8 +23,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def healthy_seconds(healthy: Path | None, bench: Path | None) -> dict[str, float]:
+def run_seconds(report_dirs: list[Path]) -> dict[str, list[float]]:
+    """Every PASS of each check in these runs' report folders (``<dir>/checks/<id>.json``)."""
+    times: dict[str, list[float]] = {}
+    for folder in report_dirs:
+        for path in sorted((folder / "checks").glob("*.json")):
+            result = json.loads(path.read_text())
+            if result.get("verdict") == "PASS" and result.get("seconds"):
+                times.setdefault(result["id"], []).append(float(result["seconds"]))
+    return times
+
+
+def healthy_seconds(healthy: Path | None, bench: Path | None, runs: list[Path] | None = None) -> dict[str, float]:
     """Each check's healthy seconds: the median of the healthy runs', else the bench run's."""
+    if runs:
+        return {cid: float(statistics.median(secs)) for cid, secs in run_seconds(runs).items()}
     if bench is not None:
         per_check = json.loads(bench.read_text()).get("per_check") or {}
         return {cid: float(v["seconds"]) for cid, v in per_check.items() if v.get("seconds")}
@@ -47,16 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutants", type=Path, default=ROOT / "out" / "mutants.json")
     parser.add_argument("--healthy", type=Path, default=ROOT / "out" / "healthy-checks.json")
     parser.add_argument("--bench", type=Path, help="take the healthy times from a bench run's per_check instead")
+    parser.add_argument("--healthy-run", type=Path, action="append", metavar="REPORT_DIR",
+                        help="take the healthy times from these runs' report folders instead (repeatable; a run "
+                             "made at the mutants' settings, e.g. beside `make mutants` so both see the same load)")
     parser.add_argument("--limit", type=float, default=3.0)
     parser.add_argument("--json", type=Path, help="write the table here")
     args = parser.parse_args(argv)
-    for path in (args.mutants, args.bench or args.healthy):
-        if not path.is_file():
+    for path in (args.mutants, *(args.healthy_run or [args.bench or args.healthy])):
+        if not (path.is_dir() if path in (args.healthy_run or []) else path.is_file()):
             print(f"mutant_ratio: {path} is missing: run `make mutants` (and the healthy runs: `make integration` "
                   "or `make bench` with --bench)", file=sys.stderr)
             return 2
     table = ratios(json.loads(args.mutants.read_text()).get("mutants") or [],
-                   healthy_seconds(None if args.bench else args.healthy, args.bench))
+                   healthy_seconds(None if args.bench else args.healthy, args.bench, args.healthy_run))
     if not table:
         print(f"mutant_ratio: no check_seconds in {args.mutants}: re-run `make mutants`", file=sys.stderr)
         return 2

@@ -42,3 +42,14 @@ def test_a_bench_runs_per_check_can_be_the_healthy_time(tmp_path):
     bench = tmp_path / "bench.json"
     bench.write_text(json.dumps({"per_check": {"V4": {"seconds": 200.0}, "CRON": {"seconds": 100.0}}}))
     assert mutant_ratio.healthy_seconds(None, bench) == {"V4": 200.0, "CRON": 100.0}
+
+
+def test_healthy_runs_report_folders_can_be_the_healthy_time(tmp_path, capsys):
+    for run, (v4, verdict) in {"a": (40.0, "PASS"), "b": (60.0, "PASS"), "c": (5.0, "FAIL")}.items():
+        (tmp_path / run / "checks").mkdir(parents=True)
+        (tmp_path / run / "checks" / "V4.json").write_text(json.dumps({"id": "V4", "verdict": verdict, "seconds": v4}))
+    runs = [tmp_path / r for r in "abc"]
+    assert mutant_ratio.healthy_seconds(None, None, runs) == {"V4": 50.0}  # a FAIL is no healthy time
+    argv = files(tmp_path, 140.0)[:2] + [a for r in runs for a in ("--healthy-run", str(r))]
+    assert mutant_ratio.main(argv) == 0
+    assert "worst: bridge-no-status on V4: 2.80x its healthy time (140.0 s vs 50.0 s)" in capsys.readouterr().out
