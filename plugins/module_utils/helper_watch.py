@@ -55,8 +55,9 @@ class BuildWatch:
         params = build.get("params") or {}
         if str(params.get("PR")) != self.pr or params.get("REPO") != self.repo:
             return False
-        return (build.get("number") or 0) > self.floor or (not self.post and bool(self.sha)
-                                                            and params.get("REF") == self.sha)
+        if (build.get("number") or 0) > self.floor:
+            return True
+        return not self.post and bool(self.sha) and params.get("REF") == self.sha
 
     def look(self) -> str | None:
         ours = [b for b in self.fetch() if self._ours(b)]
