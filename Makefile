@@ -36,9 +36,9 @@ integration: bootstrap
 lab-up: bootstrap
 	$(PY) -m lab up --state .lab
 
-# the lab as a box: its box side owned by an unprivileged user (BOX_USER, default ccci), over SSH (root)
+# the lab as a box: its box side owned by an unprivileged user (BOX_USER, default ccci), over SSH (root) on BOX_PORT (default a free one)
 lab-box-up: bootstrap
-	$(PY) -m lab up --state .lab --box $(if $(BOX_USER),--box-user $(BOX_USER))
+	$(PY) -m lab up --state .lab --box $(if $(BOX_USER),--box-user $(BOX_USER)) $(if $(BOX_PORT),--box-port $(BOX_PORT))
 
 lab-down: bootstrap
 	$(PY) -m lab down --state .lab

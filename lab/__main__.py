@@ -23,8 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (("up", "start the lab (no-op when it is up with the same settings)"),
                        ("serve", "run the lab daemon in the foreground (what `up` starts)"),
                        ("down", "stop the lab (idempotent)"),
-                       ("status", "print lab.json; exit 1 when the lab is down")):
+                       ("status", "print lab.json; exit 1 when the lab is down"),
+                       ("inventory", "print one inventory of the boxes of these labs (--state once a lab)")):
         p = sub.add_parser(name, help=text)
+        if name == "inventory":
+            p.add_argument("--state", action="append", required=True, help="a lab laid out as a box (repeat)")
+            continue
         p.add_argument("--state", default=".lab", help="the lab's state dir (default .lab)")
         if name in ("up", "serve"):
             p.add_argument("--faults", default="", help="comma-separated lab faults")
@@ -38,7 +42,15 @@ def main(argv: list[str] | None = None) -> int:
             p.add_argument("--box", action="store_true",
                            help="also lay the box side out for an unprivileged user, served over SSH (root; lab/box.py)")
             p.add_argument("--box-user", default=box.BOX_USER, help=f"the box's user (default {box.BOX_USER})")
+            p.add_argument("--box-port", type=int, help="the box's SSH port on 127.0.0.1 (default: a free one)")
     args = parser.parse_args(argv)
+    if args.command == "inventory":
+        try:
+            print(box.boxes_inventory([Path(s) for s in args.state]), end="")
+        except box.BoxError as exc:
+            print(f"lab inventory: {exc}", file=sys.stderr)
+            return 1
+        return 0
     state = Path(args.state).resolve()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -57,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print("lab started" if started else "lab already up", file=sys.stderr)
         if args.box:
             try:
-                box_path = box.up(state, args.box_user)
+                box_path = box.up(state, args.box_user, args.box_port)
             except (box.BoxError, OSError) as exc:
                 print(f"lab up --box: {exc}", file=sys.stderr)
                 return 1

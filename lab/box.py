@@ -14,7 +14,11 @@
 - Debian's sshd runs on 127.0.0.1 at a free port with its own config and host key (``<state>/box/ssh``),
   public-key login only, for that user only; a key pair per lab, and a known_hosts file holding the
   host key, so the controller keeps host key checking on;
-- ``<state>/box/box.json`` says all of it, ``<state>/box/inventory.yml`` is the inventory to use.
+- ``<state>/box/box.json`` says all of it, ``<state>/box/inventory.json`` is the inventory to use.
+
+Many boxes: one lab a box, each with its own user and port (``--box-user``, ``--box-port``);
+``python -m lab inventory --state A --state B`` prints one inventory holding them all (``boxes_inventory``),
+for one ``ansible-playbook`` over every box.
 
 Gitea, Drone and the registry stay on 127.0.0.1 (the lab daemon, as root); the lab's lab.json is made
 readable by the box user's group, since the stand-ins find the lab through it.
@@ -217,17 +221,41 @@ def _start_sshd(ssh: dict[str, str], port: int, timeout: float = 15) -> int:
     raise BoxError(f"sshd did not answer on 127.0.0.1:{port} within {timeout:.0f} s: see {ssh['log']}")
 
 
-def inventory(info: dict) -> str:
-    host = {"ansible_host": "127.0.0.1", "ansible_port": info["port"], "ansible_user": info["user"],
+def _host(info: dict) -> dict:
+    """The inventory entry of one box: key-only SSH as its user, its host key checked."""
+    return {"ansible_host": "127.0.0.1", "ansible_port": info["port"], "ansible_user": info["user"],
             "ansible_connection": "ssh", "ansible_ssh_private_key_file": info["ssh"]["private_key"],
             "ansible_ssh_common_args": f"-o UserKnownHostsFile={info['ssh']['known_hosts']} -o IdentitiesOnly=yes "
                                        "-o StrictHostKeyChecking=yes -o PasswordAuthentication=no",
             "ansible_python_interpreter": "/usr/bin/python3"}
-    return json.dumps({"ccci_box": {"hosts": {info["name"]: host}}}, indent=2) + "\n"
 
 
-def up(state: Path, user: str = BOX_USER) -> Path:
-    """Lay the box out for *user* and serve it over SSH; idempotent. Returns ``box.json``'s path."""
+def inventory(info: dict) -> str:
+    return json.dumps({"ccci_box": {"hosts": {info["name"]: _host(info)}}}, indent=2) + "\n"
+
+
+def boxes_inventory(states: list[Path]) -> str:
+    """One inventory of the boxes of several labs (each laid out by ``up``); two boxes of one user or one
+    name are refused: their crontabs and sessions would be the same."""
+    hosts: dict[str, dict] = {}
+    users: set[str] = set()
+    for state in states:
+        path = box_dir(state) / "box.json"
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise BoxError(f"no box in {state}: run python -m lab up --state {state} --box first ({exc})") from exc
+        if info["name"] in hosts or info["user"] in users:
+            raise BoxError(f"{state}: box user {info['user']} serves another lab of this inventory too: "
+                           "give each lab its own --box-user")
+        hosts[info["name"]] = _host(info)
+        users.add(info["user"])
+    return json.dumps({"ccci_box": {"hosts": hosts}}, indent=2) + "\n"
+
+
+def up(state: Path, user: str = BOX_USER, port: int | None = None) -> Path:
+    """Lay the box out for *user* and serve it over SSH at *port* (default: the box's earlier port, else a
+    free one); idempotent. Returns ``box.json``'s path."""
     if os.getuid() != 0:
         raise BoxError("the lab as a box creates its user and runs sshd: run it as root")
     if not os.access(SSHD, os.X_OK):
@@ -242,8 +270,7 @@ def up(state: Path, user: str = BOX_USER) -> Path:
     os.chmod(where, 0o755)
     account = ensure_user(user)
     old = json.loads((where / "box.json").read_text()) if (where / "box.json").exists() else {}
-    port = old.get("port") if old.get("user") == user else None
-    port = port or _free_port()
+    port = port or (old.get("port") if old.get("user") == user else None) or _free_port()
     info = {"name": f"labbox-{user}", "user": user, "uid": account.pw_uid, "group": grp.getgrgid(account.pw_gid).gr_name,
             "port": port, "state": str(state), **lay_out(cfg, account, where), "ssh": _ssh(account, where, port, state)}
     info["sshd_pid"] = _start_sshd(info["ssh"], port)

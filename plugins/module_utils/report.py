@@ -217,10 +217,15 @@ def _short(value: Any, limit: int = 100) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _overall(views: list[CheckView], error: str | None) -> str:
-    if error or any(v.verdict == "FAIL" for v in views):
+def overall(verdicts: list[str], error: str | None = None) -> str:
+    """A run's verdict from its checks' verdicts: FAIL, PASS with SKIPs or PASS."""
+    if error or "FAIL" in verdicts:
         return "FAIL"
-    return "PASS with SKIPs" if any(v.verdict == "SKIP" for v in views) else "PASS"
+    return "PASS with SKIPs" if "SKIP" in verdicts else "PASS"
+
+
+def _overall(views: list[CheckView], error: str | None) -> str:
+    return overall([v.verdict for v in views], error)
 
 
 # -- REVIEW-5.md ---------------------------------------------------------------------------------
