@@ -10,8 +10,8 @@ short_description: Write the index of a run over several boxes (index.md, index.
 version_added: 0.1.0
 description:
   - A run over several boxes writes each box's report in C(<report_dir>/<box>/) (M(coopcloud.cc_ci.review_report));
-    this module reads each box's C(report.json) back and writes, in O(report_dir), C(index.md) (REVIEW-5's
-    form: the overall verdict, one row a box with its verdict per check and a link to its C(REVIEW-5.md),
+    this module reads each box's C(report.json) back and writes, in O(report_dir), C(index.md) in REVIEW-5's
+    form (the overall verdict, one row a box with its verdict per check and a link to its C(REVIEW-5.md),
     then each failure with its diagnosis) and C(index.json).
   - A box without a report of this run (missing, unreadable, or older than O(started)) is listed as
     C(FAIL) with the reason, never as passed.
