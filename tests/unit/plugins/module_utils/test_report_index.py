@@ -50,7 +50,7 @@ def test_a_failed_box_fails_the_index_with_its_diagnosis(tmp_path):
 
 def test_a_run_that_stopped_early_fails_its_box(tmp_path):
     _box(tmp_path, "box-a", {"V1": "PASS"}, error="stopped at: V2")
-    rows, _ = write_index(str(tmp_path), ["box-a"], STARTED)
+    rows = write_index(str(tmp_path), ["box-a"], STARTED)[0]
     assert rows[0].overall == "FAIL" and "the run stopped early: stopped at: V2" in (tmp_path / "index.md").read_text()
 
 
@@ -62,7 +62,7 @@ def test_a_box_without_a_report_of_this_run_is_never_passed(tmp_path, case):
     elif case == "unreadable":
         (tmp_path / "box-b").mkdir()
         (tmp_path / "box-b" / "report.json").write_text("{half")
-    rows, _ = write_index(str(tmp_path), ["box-a", "box-b"], STARTED)
+    rows = write_index(str(tmp_path), ["box-a", "box-b"], STARTED)[0]
     assert rows[1].overall == "FAIL" and rows[1].verdicts == {}
     index = (tmp_path / "index.md").read_text()
     assert "Overall: **FAIL** (failed: box-b)" in index and "| box-b | ❌ FAIL |" in index
