@@ -436,6 +436,12 @@ def write_all(report_dir: str, target: str, started: float, finished: float,
     }
     if svg is not None:
         files["timeline.svg"] = svg
+    return write_files(report_dir, files, secrets)
+
+
+def write_files(report_dir: str, files: dict[str, str], secrets: list[str] | tuple[str, ...] = ()) -> dict[str, str]:
+    """Write each named text into *report_dir*, redacted, each replaced atomically; each one that can be
+    written is. Raises :class:`ReportNotWritten` naming each file that could not be written and why."""
     paths: dict[str, str] = {}
     problems: list[str] = []
     try:

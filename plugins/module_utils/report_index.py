@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ansible_collections.coopcloud.cc_ci.plugins.module_utils.report import _ICON, ReportNotWritten, overall
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.report import _ICON, overall, write_files
 
 
 @dataclass
@@ -104,18 +104,4 @@ def write_index(report_dir: str, names: list[str], started: float) -> tuple[list
     finished = time.time()
     files = {"index.md": to_markdown(rows, started, finished),
              "index.json": json.dumps(to_json(rows, started, finished), indent=2) + "\n"}
-    paths: dict[str, str] = {}
-    problems: list[str] = []
-    for name, text in files.items():
-        path = os.path.join(report_dir, name)
-        try:
-            with open(f"{path}.tmp", "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(f"{path}.tmp", path)
-        except OSError as exc:
-            problems.append(f"cannot write {path}: {exc.strerror or exc}")
-            continue
-        paths[name] = path
-    if problems:
-        raise ReportNotWritten(problems, paths)
-    return rows, paths
+    return rows, write_files(report_dir, files)
