@@ -31,16 +31,16 @@ def test_a_signal_leaves_no_token_file(tmp_path, sig):
 
 
 def _default_signals() -> None:
-    for sig in (signal.SIGINT, signal.SIGQUIT):
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
 
 
 def _stop_while_waiting(tmp_path, url, sig):
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TMPDIR": str(tmp_path),
            "GITEA_URL": url, "GITEA_TOKEN": TOKEN, "CCCI_LAB_FAULTS": ""}
-    # Started as a terminal or an agent starts it: SIGINT and SIGQUIT at their defaults, even when
-    # the tests themselves run as a background job (which ignores them, and a shell cannot trap a
-    # signal ignored on entry).
+    # Started as a terminal or an agent starts it: SIGINT, SIGQUIT and SIGHUP at their defaults, even
+    # when the tests themselves run as a background job (which ignores SIGINT and SIGQUIT) or under
+    # nohup (SIGHUP): a shell cannot trap a signal ignored on entry.
     proc = subprocess.Popen(["bash", str(HELPER), "custom-html-tiny", "1"], env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_signals)
     try:
