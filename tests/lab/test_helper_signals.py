@@ -35,6 +35,17 @@ def _default_signals() -> None:
         signal.signal(sig, signal.SIG_DFL)
 
 
+def _curl_in_group(pgid: int) -> bool:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if fields[0].endswith("(curl") and int(fields[1].split()[2]) == pgid:
+            return True
+    return False
+
+
 def _stop_while_waiting(tmp_path, url, sig):
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TMPDIR": str(tmp_path),
            "GITEA_URL": url, "GITEA_TOKEN": TOKEN, "CCCI_LAB_FAULTS": ""}
@@ -45,9 +56,11 @@ def _stop_while_waiting(tmp_path, url, sig):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_default_signals)
     try:
         deadline = time.monotonic() + 20
-        while not list(tmp_path.glob("tmp.*/auth")):  # the header file is written: the helper waits on curl
+        # the header file is written and curl runs in the helper's group: the helper waits on curl (a
+        # signal sent before curl has forked would leave curl to run out its own timeout)
+        while not (list(tmp_path.glob("tmp.*/auth")) and _curl_in_group(proc.pid)):
             assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the helper never wrote its header file"
+            assert time.monotonic() < deadline, "the helper never wrote its header file or never started curl"
             time.sleep(0.05)
         assert TOKEN in next(tmp_path.glob("tmp.*/auth")).read_text()
         os.killpg(proc.pid, sig)
