@@ -101,6 +101,8 @@ FAKE_CLAUDE = """#!/bin/sh
 # stand-in agent for the launcher: runs a while, writes the /upgrade-all summary, prints RESULT
 echo "fakeagent: $*"
 sleep "${FAKE_AGENT_SECONDS:-1}"
+# held until the test has seen it running (a loaded machine may take longer than the sleep to look)
+if [ -n "${FAKE_AGENT_GATE:-}" ]; then while [ ! -e "$FAKE_AGENT_GATE" ]; do sleep 0.1; done; fi
 mkdir -p .cc-ci-logs/upgrades
 f=".cc-ci-logs/upgrades/upgrade-all-$(date +%s%N).md"
 printf '# upgrade-all\\n\\n## PRs to review\\n- none (%s)\\n' "$2" > "$f"
@@ -119,12 +121,13 @@ def test_lab_launcher_fresh_finished_start_replaces_idle_stop(common, tmp_path, 
     agent = exe(tmp_path / "bin" / "fakeagent", FAKE_CLAUDE)
     monkeypatch.delenv("CCCI_LAB_STATE", raising=False)
     env = {"CCCI_ROOT": str(root), "CCCI_AGENT_CMD": agent, "CCCI_LAB_FAULTS": "", "UPGRADER_ARGS": "--dry-run",
-           "FAKE_AGENT_SECONDS": "1", "GITEA_TOKEN": "tok-abcdef"}
+           "FAKE_AGENT_SECONDS": "1", "FAKE_AGENT_GATE": str(tmp_path / "go"), "GITEA_TOKEN": "tok-abcdef"}
     args = dict(common, launcher=str(LAUNCHER), env=env, root=str(root))
 
     fresh = run_module(dict(args, state="fresh"), capsys)
     assert "failed" not in fresh, fresh
     assert fresh["changed"] is True and fresh["status"] == "RUNNING"
+    (tmp_path / "go").touch()
     assert "cc-ci-upgrader started" in fresh["launcher_output"]
     assert "tok-abcdef" not in json.dumps(fresh)
 
