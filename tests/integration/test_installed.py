@@ -67,13 +67,16 @@ def test_installed_modules_and_roles_render_with_ansible_doc(installed):
         # ansible-doc leaves out, silently, a role without meta/argument_specs.yml
         assert sorted(docs) == fqcns, f"{kind}s without docs: {sorted(set(fqcns) - set(docs))}"
         for fqcn in fqcns:
-            doc = docs[fqcn]["doc"] if kind == "module" else docs[fqcn]["entry_points"]["main"]
-            assert doc["short_description"], fqcn
-            if kind == "module":  # plugins/doc_fragments/attributes.py gives each its description
-                attrs = doc["attributes"]
-                assert {"check_mode", "diff_mode", "platform"} <= set(attrs), fqcn
-                assert all(a["description"] and a["support"] for a in attrs.values()), fqcn
-            assert doc["author"] in (AUTHOR, [AUTHOR]), f"{fqcn}: author {doc['author']!r}, the collection's is {AUTHOR!r}"
+            # a role's entry points: main, or only its task files' own (roles/ledger: pull, push)
+            entries = [docs[fqcn]["doc"]] if kind == "module" else list(docs[fqcn]["entry_points"].values())
+            assert entries, f"{fqcn} has no entry point"
+            for doc in entries:
+                assert doc["short_description"], fqcn
+                if kind == "module":  # plugins/doc_fragments/attributes.py gives each its description
+                    attrs = doc["attributes"]
+                    assert {"check_mode", "diff_mode", "platform"} <= set(attrs), fqcn
+                    assert all(a["description"] and a["support"] for a in attrs.values()), fqcn
+                assert doc["author"] in (AUTHOR, [AUTHOR]), f"{fqcn}: author {doc['author']!r}, the collection's is {AUTHOR!r}"
 
 
 @pytest.mark.slow
