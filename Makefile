@@ -48,11 +48,11 @@ clean:
 	rm -rf .lab out .collections tests/output .pytest_cache
 
 # The mutant catalogue (lab/mutants): each mutant against the checks it targets (three workers: CRON's
-# sleepers as one xdist group on one of them, see tests/integration/test_mutants.py); the kill matrix
+# mutants one after another as one item on one of them, see tests/integration/test_mutants.py); the kill matrix
 # goes to out/mutants.md and out/mutants.json. MUTANTS='-k bridge' runs a part of it.
 MUTANTS ?=
 mutants: bootstrap
-	$(PY) -m pytest -q -rf -p no:cacheprovider -n 3 --dist loadgroup tests/integration/test_mutants.py $(MUTANTS)
+	$(PY) -m pytest -q -rf -p no:cacheprovider -n 3 tests/integration/test_mutants.py $(MUTANTS)
 
 bench: bootstrap
 	$(PY) scripts/bench.py

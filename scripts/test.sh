@@ -27,7 +27,7 @@ part lab "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 tests/lab
 # test_cron_faketime.py has a namespace of its own and runs with the others). --durations: where the time went.
 part integration "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 2 --dist loadfile --durations=12 tests/integration -m "not cron" --ignore=tests/integration/test_mutants.py
 part cron "$BIN/python" -m pytest -q -rf -p no:cacheprovider --durations=12 tests/integration -m cron
-part mutants "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 3 --dist loadgroup --durations=12 tests/integration/test_mutants.py
+part mutants "$BIN/python" -m pytest -q -rf -p no:cacheprovider -n 3 --durations=12 tests/integration/test_mutants.py
 part docs scripts/docs.sh
 part lint scripts/lint.sh
 part sanity scripts/sanity.sh
