@@ -23,10 +23,12 @@ def test_variable_lines_mirror_the_unit(host):
     tab = host.check_output("crontab -u root -l").splitlines()
     job = next(i for i, ln in enumerate(tab) if "# ccci-upgrade-all anchor=" in ln and f"{ROOT}/" in ln)
     begin = max(i for i, ln in enumerate(tab[:job]) if ln.startswith("# BEGIN ccci-upgrade-all"))
-    block = tab[begin + 1:begin + 8]
+    block = tab[begin + 1:job]
     assert block == ["SHELL=/bin/sh", "PATH=/opt/claude/bin:/usr/local/bin:/usr/bin:/bin", f"HOME={DIR}/home",
-                     f"TMUX_TMPDIR={DIR}/tmux", "NOTE=two words", "GITEA_TOKEN=molecule-secret-token",
-                     "MIRROR_ORG=recipe-maintainers"]
+                     f"TMUX_TMPDIR={DIR}/tmux", "NOTE=two words"]
+    # the unit's EnvironmentFile is sourced by the job at each fire: its token never enters the crontab
+    assert f"set -a; . {DIR}/loops.env; set +a; " in tab[job]
+    assert "molecule-secret-token" not in "\n".join(tab) and "GITEA_TOKEN" not in "\n".join(tab)
 
 
 def test_state_file_keeps_the_anchor(host):
@@ -44,7 +46,7 @@ def test_docs_updated_in_place_and_no_secret(host):
     assert skill.count("## Cron") == 1 and "Sat 03:00 UTC" not in skill and "<!-- BEGIN" not in skill
     assert f"`{state['schedule']}`" in skill and state["anchor"] in skill
     decisions = host.file(f"{DIR}/out/DECISIONS.md").content_string
-    assert "GITEA_TOKEN=********" in decisions and "molecule-secret-token" not in decisions
+    assert f"{DIR}/loops.env" in decisions and "molecule-secret-token" not in decisions
     note = host.file(f"{DIR}/memory/cc-ci-upgrade-all-cron.md").content_string
     assert note.startswith("---\nname: cc-ci-upgrade-all-cron\n") and note.count("## Schedule") == 1
     assert "Sat 03:00 UTC" not in note and f"`{state['schedule']}`" in note
