@@ -35,7 +35,9 @@ options:
     type: dict
     default: {}
   since:
-    description: Only builds created at or after this unix time.
+    description:
+      - Only builds created at or after this unix time, taken to its whole second (Drone stamps a build
+        to the second, so a build created in the same second as O(since) is kept).
     type: float
   limit:
     description: How many recent builds to look through (newest first).
@@ -111,6 +113,8 @@ linked:
   returned: always
 """
 
+import math
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
@@ -165,7 +169,8 @@ def main() -> None:
             for build in client.list_builds(p["repo"], 1, p["limit"]):
                 if not params_match(build, p["params"]):
                     continue
-                if p["since"] is not None and (build.get("created") or 0) < p["since"]:
+                # Drone stamps a build to the whole second: one created in the second *since* falls in counts.
+                if p["since"] is not None and (build.get("created") or 0) < math.floor(p["since"]):
                     continue
                 full = client.get_build(p["repo"], build["number"]) if p["with_steps"] else build
                 out.append({key: full.get(key) for key in FIELDS}

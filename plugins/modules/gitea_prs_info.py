@@ -39,7 +39,9 @@ options:
     description: Only PRs opened by this login.
     type: str
   since:
-    description: Only PRs created at or after this unix time.
+    description:
+      - Only PRs created at or after this unix time, taken to its whole second (Gitea stamps a PR to
+        the second, so a PR opened in the same second as O(since) is kept).
     type: float
   head_prefix:
     description:
@@ -120,6 +122,8 @@ results:
     branches: {description: Its branches (with O(branches))., type: dict}
 """
 
+import math
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.api import HAS_HTTPX, HTTPX_IMPORT_ERROR, ApiError
@@ -151,7 +155,8 @@ def read_repo(client, repo: str, p: dict) -> tuple[list[dict], dict[str, str]]:
         item = pr_summary(pr) | {"created": parse_time(pr.get("created_at"))}
         if p["author"] and item["user"] != p["author"]:
             continue
-        if p["since"] is not None and (item["created"] or 0) < p["since"]:
+        # Gitea stamps a PR to the whole second: one opened in the second *since* falls in is "after" it.
+        if p["since"] is not None and (item["created"] or 0) < math.floor(p["since"]):
             continue
         if not _wanted(item, p["numbers"], p["head_prefix"]):
             continue

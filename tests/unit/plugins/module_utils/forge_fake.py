@@ -75,7 +75,7 @@ class FakeForge:
         number = max(self.prs[repo], default=0) + 1
         pr = {"number": number, "state": state, "merged": merged, "title": f"PR {head}", "body": "",
               "user": {"login": "cc-ci-bot"}, "head": {"label": head, "ref": head, "sha": branches[head]},
-              "base": {"ref": base}, "html_url": f"{GITEA}/{repo}/pulls/{number}"}
+              "base": {"ref": base}, "html_url": f"{GITEA}/{repo}/pulls/{number}", "created_at": _iso(self.now)}
         self.prs[repo][number] = pr
         self.comments[(repo, number)] = []
         return pr

@@ -42,3 +42,16 @@ def test_links_are_judged_by_the_api(monkeypatch) -> None:
 def test_no_url_is_a_problem_not_a_crash(monkeypatch) -> None:
     (entry,) = linked(monkeypatch, FakeForge(), [{"url": "", "params": {}, "label": "BUILD= on the red head"}])
     assert entry["problem"] == f"BUILD= on the red head (none) is no build page of {DRONE}"
+
+
+def test_since_keeps_a_build_created_in_the_same_second_and_drops_the_one_before(monkeypatch) -> None:
+    """Drone stamps ``created`` to the second: a build created in the second a run was noted in is the run's."""
+    forge = FakeForge()
+    forge.add_build({"PR": 1}, status="success")
+    forge.tick(1)
+    ours = forge.add_build({"PR": 2}, status="running")
+    args = {"drone_url": DRONE, "drone_token": DRONE_TOKEN, "repo": CI, "limit": 1, "with_steps": False,
+            "since": forge.now + 0.6}
+    result = run_module(drone_builds_info.main, args, forge, monkeypatch)
+    assert not result["failed"], result
+    assert [b["number"] for b in result["builds"]] == [ours["number"]]

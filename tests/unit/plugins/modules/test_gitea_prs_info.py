@@ -67,3 +67,15 @@ def test_repos_reads_each_repository_in_one_run_as_a_loop_would(forge, monkeypat
 def test_repo_and_repos_are_exclusive(forge, monkeypatch):
     result = run_module(gitea_prs_info.main, gitea_args(repo=REPO, repos=[REPO]), forge, monkeypatch)
     assert result["failed"] and "mutually exclusive" in result["msg"]
+
+
+def test_since_keeps_a_pr_opened_in_the_same_second_and_drops_the_one_before(monkeypatch):
+    """Gitea stamps created_at to the second: a run noted at 12.6 s that opens its PR at once gets a
+    PR stamped 12 s, and must still find it (a V8 run lost a candidate's PR to this)."""
+    forge = FakeForge()
+    forge.add_pr(REPO, "upgrade/older")
+    forge.tick(1)
+    forge.add_pr(REPO, "upgrade/ours")
+    since = forge.now + 0.6
+    result = run_module(gitea_prs_info.main, gitea_args(repo=REPO, since=since), forge, monkeypatch)
+    assert numbers(result) == [2]
