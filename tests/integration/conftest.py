@@ -278,6 +278,12 @@ def healthy_times() -> dict[str, list[float]]:
 
 
 @pytest.fixture
+def healthy_row():
+    """Records the PASSes of a healthy run a test made by hand (not through ``playbook``) at the mutants' settings."""
+    return _healthy_rows
+
+
+@pytest.fixture
 def mutant_row(request):
     worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
 
