@@ -85,7 +85,7 @@ def check_outsider(gitea: GiteaClient, outsider: GiteaClient | None, org: str, b
 
 
 def check_recipes(gitea: GiteaClient, mirror_org: str, ci_repo: str, recipes: list[str],
-                  poll_repos: list[str] | None, found: Findings) -> None:
+                  poll_repos: list[str] | None, found: Findings, bridge_service: str = "") -> None:
     """Each sandbox recipe is enrolled: its mirror exists, cc-ci has ``tests/<recipe>/`` and, when the
     bridge's POLL_REPOS was read on the box, the bridge polls the mirror (FACTS: both or !testme is silent)."""
     if not recipes:
@@ -105,9 +105,10 @@ def check_recipes(gitea: GiteaClient, mirror_org: str, ci_repo: str, recipes: li
             if not _exists(gitea, f"/repos/{_q(ci_owner)}/{_q(ci_name)}/contents/tests/{_q(recipe)}"):
                 found.fail(f"ccci_sandbox_recipes: {recipe} is not enrolled: {ci_repo} has no tests/{recipe}/ "
                            "(add its tests to cc-ci or name an enrolled recipe)")
-            if poll_repos is not None and mirror not in poll_repos:
-                found.fail(f"ccci_sandbox_recipes: the bridge does not poll {mirror} (POLL_REPOS): add it to the "
-                           "bridge's POLL_REPOS or name an enrolled recipe")
+            if poll_repos is not None and mirror.lower() not in {r.lower() for r in poll_repos}:
+                service = f"service {bridge_service}" if bridge_service else "the bridge's service"
+                found.fail(f"ccci_sandbox_recipes: the bridge does not poll {mirror}: add it to POLL_REPOS of "
+                           f"{service} (or name an enrolled recipe)")
     except ApiError as exc:
         found.fail(f"ccci_sandbox_recipes: {exc}")
 
@@ -142,13 +143,14 @@ def check_drone(drone: DroneClient, ci_repo: str, found: Findings) -> None:
 
 
 def preflight(gitea: GiteaClient, outsider: GiteaClient | None, drone: DroneClient, *, mirror_org: str,
-              upstream_org: str, ci_repo: str, recipes: list[str], poll_repos: list[str] | None = None) -> Findings:
+              upstream_org: str, ci_repo: str, recipes: list[str], poll_repos: list[str] | None = None,
+              bridge_service: str = "") -> Findings:
     found = Findings()
     bot = check_bot(gitea, mirror_org, found)
     if not any(line.startswith("ccci_gitea_url:") for line in found.failures):  # else it would say the same
         check_outsider(gitea, outsider, mirror_org, bot, found)
     if bot is not None:
-        check_recipes(gitea, mirror_org, ci_repo, recipes, poll_repos, found)
+        check_recipes(gitea, mirror_org, ci_repo, recipes, poll_repos, found, bridge_service)
         check_upstream(gitea, upstream_org, recipes, found)
     check_drone(drone, ci_repo, found)
     found.facts.pop("bot_member", None)

@@ -35,6 +35,7 @@ that names the file, the line and the fix.
 from __future__ import annotations
 
 import glob
+import grp
 import os
 import pwd
 import re
@@ -472,6 +473,45 @@ def parse_env_file(text: str, where: str = "environment file") -> dict[str, str]
         result.pop(k, None)
         result[k] = v
     return result
+
+
+def readable_by(path: str, user: str) -> bool:
+    """Whether *user* may read *path*: asked of the kernel when this runs as *user*, else judged by the mode bits
+    (this may run as root for another user)."""
+    try:
+        entry = pwd.getpwnam(user)
+        if entry.pw_uid == os.geteuid():
+            return os.access(path, os.R_OK)
+        st = os.stat(path)
+    except (KeyError, OSError):
+        return False
+    if entry.pw_uid == 0:
+        return True
+    if st.st_uid == entry.pw_uid:
+        return bool(st.st_mode & 0o400)
+    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {entry.pw_gid}
+    return bool(st.st_mode & (0o040 if st.st_gid in groups else 0o004))
+
+
+def unreadable_env_files(env: UnitEnv, user: str) -> list[str]:
+    """The unit's EnvironmentFiles that exist and that *user* cannot read (systemd reads them as root; a job run
+    as *user* that sources them cannot)."""
+    out = []
+    for pattern, dummy in env.environment_files:
+        for path in sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]:
+            if os.path.exists(path) and not readable_by(path, user):
+                out.append(path)
+    return out
+
+
+def not_readable_fix(path: str, user: str) -> str:
+    """One line: *user* (the weekly job's) cannot read the EnvironmentFile *path*, and the fix."""
+    try:
+        group = grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
+    except KeyError:
+        group = user
+    return (f"EnvironmentFile {path} is not readable by {user}, who runs the weekly job and sources it at each fire: "
+            f"chgrp {group} {path} && chmod 640 {path} (its tokens then stay in that one file, never in the crontab)")
 
 
 def _apply_environment_files(env: UnitEnv) -> None:

@@ -219,8 +219,9 @@ sourced:
   description:
     - The unit's EnvironmentFiles the job reads at each fire (C(set -a; . file; set +a)), with the names they set
       (no values); their variables, tokens among them, are not written into the crontab, so a rotated token needs
-      no re-provisioning. A file the job's user cannot read, or one sh would read otherwise than systemd, is not
-      sourced (its values are written, masked in the output; a note says why).
+      no re-provisioning. A file sh would read otherwise than systemd is not sourced (its values are written,
+      masked in the output; a note says why). A file the job's user cannot read (a root-only one) fails the task
+      before anything is written, naming the fix (C(chgrp <user> FILE && chmod 640 FILE)).
   type: list
   elements: dict
   returned: state=present
@@ -247,7 +248,6 @@ notes:
   returned: always
 """
 
-import grp
 import hashlib
 import os
 import pwd
@@ -268,23 +268,9 @@ def redact_text(text: str, env: dict, secrets: set[str]) -> str:
     return redaction.redact_text("\n".join(out), (env.get(name, "") for name in secrets))
 
 
-def readable_by(path: str, user: str) -> bool:
-    """Whether *user* (the job's) may read *path* by its mode bits (this module may run as another user)."""
-    try:
-        entry, st = pwd.getpwnam(user), os.stat(path)
-    except (KeyError, OSError):
-        return False
-    if entry.pw_uid == 0:
-        return True
-    if st.st_uid == entry.pw_uid:
-        return bool(st.st_mode & 0o400)
-    groups = {g.gr_gid for g in grp.getgrall() if user in g.gr_mem} | {entry.pw_gid}
-    return bool(st.st_mode & (0o040 if st.st_gid in groups else 0o004))
-
-
-def sourceable(unit: systemd_unit.UnitEnv, user: str) -> tuple[list[dict], list[str]]:
-    """The unit's EnvironmentFiles the job sources at each fire (read by this module, readable by the job's user,
-    read by sh as systemd reads them), each with the names it sets, and why any other was not."""
+def sourceable(unit: systemd_unit.UnitEnv) -> tuple[list[dict], list[str]]:
+    """The unit's EnvironmentFiles the job sources at each fire (read by sh as systemd reads them), each with the
+    names it sets, and why any other was not (the job's user can read every one: checked before)."""
     files, why = [], []
     for path in unit.files_read:
         try:
@@ -292,9 +278,7 @@ def sourceable(unit: systemd_unit.UnitEnv, user: str) -> tuple[list[dict], list[
                 text = handle.read()
         except OSError:
             continue
-        if not readable_by(path, user):
-            why.append(f"EnvironmentFile {path} is not readable by {user}: its values are written into the crontab")
-        elif not cron_entry.shell_safe_env_file(text):
+        if not cron_entry.shell_safe_env_file(text):
             why.append(f"EnvironmentFile {path} has lines sh would read otherwise than systemd: its values are "
                        "written into the crontab")
         else:
@@ -350,6 +334,14 @@ def main() -> None:
     unit = None
     if p["state"] == "present":
         try:
+            # the job runs as its user and sources the unit's EnvironmentFiles at each fire: one it cannot read
+            # would give it no tokens, and copying them into the crontab would hand that user what the file kept
+            # from it; so it is refused, naming the fix, before anything is read or written
+            head = systemd_unit.load(p["loops_unit"], p["unit_source"], files=False)
+            job_user = p["user"] or head.user or pwd.getpwuid(os.getuid()).pw_name
+            unreadable = systemd_unit.unreadable_env_files(head, job_user)
+            if unreadable:
+                module.fail_json(msg=systemd_unit.not_readable_fix(unreadable[0], job_user))
             unit = systemd_unit.load(p["loops_unit"], p["unit_source"])
         except systemd_unit.UnitError as exc:
             module.fail_json(msg=str(exc))
@@ -434,7 +426,7 @@ def main() -> None:
     passed = t0 <= now
 
     log = p["log"] or os.path.join(root, ".cc-ci-logs", "upgrades", "cron.log")
-    sourced, not_sourced = sourceable(unit, user)
+    sourced, not_sourced = sourceable(unit)
     notes.extend(not_sourced)
     env_files = [f["path"] for f in sourced]
     from_files = {name for f in sourced for name in f["names"]} - set(p["extra_env"] or {})

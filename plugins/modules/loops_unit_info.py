@@ -60,7 +60,9 @@ environment:
   type: dict
   returned: always
 environment_files:
-  description: Each C(EnvironmentFile=) with whether it is optional, readable by this user, and the names it sets.
+  description:
+    - Each C(EnvironmentFile=) with whether it is optional, readable by this user, readable by the unit's user
+      (C(user_readable): the weekly job, run as that user, sources it at each fire), and the names it sets.
   type: list
   elements: dict
   returned: always
@@ -84,12 +86,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils import systemd_unit
 
 
-def env_file_names(pattern: str, optional: bool) -> list[dict]:
-    """Each file of an EnvironmentFile= setting: readable by this user, and the names it sets (no values)."""
+def env_file_names(pattern: str, optional: bool, user: str) -> list[dict]:
+    """Each file of an EnvironmentFile= setting: readable by this user and by *user* (the unit's), and the names
+    it sets (no values)."""
     paths = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
     out = []
     for path in paths:
-        entry = {"path": path, "optional": optional, "exists": os.path.exists(path), "readable": False, "names": []}
+        entry = {"path": path, "optional": optional, "exists": os.path.exists(path), "readable": False, "names": [],
+                 "user_readable": systemd_unit.readable_by(path, user)}
         try:
             with open(path, encoding="utf-8") as handle:
                 entry["names"] = sorted(systemd_unit.parse_env_file(handle.read(), where=path))
@@ -109,7 +113,8 @@ def main() -> None:
     p = module.params
     try:
         unit = systemd_unit.load(p["unit"], p["unit_source"], files=False)
-        files = [e for pattern, optional in unit.environment_files for e in env_file_names(pattern, optional)]
+        user = unit.user or pwd.getpwuid(os.getuid()).pw_name
+        files = [e for pattern, optional in unit.environment_files for e in env_file_names(pattern, optional, user)]
     except (systemd_unit.UnitError, ValueError) as exc:
         module.fail_json(msg=f"ccci_loops_unit: {exc}")
     env = dict(unit.environment)
@@ -117,7 +122,7 @@ def main() -> None:
     home = unit.home() or "/"
     env.setdefault("HOME", home)
     tools = {name: shutil.which(name, path=env["PATH"]) for name in p["tools"]}
-    module.exit_json(changed=False, user=unit.user or pwd.getpwuid(os.getuid()).pw_name, home=home, environment=env,
+    module.exit_json(changed=False, user=user, home=home, environment=env,
                      environment_files=files, tools=tools, abra_dir=env.get("ABRA_DIR") or os.path.join(home, ".abra"))
 
 

@@ -48,6 +48,10 @@ options:
     description: The bridge's C(POLL_REPOS) as read on the box; omitted, enrolment is judged from Gitea only.
     type: list
     elements: str
+  bridge_service:
+    description: The bridge's Swarm service O(poll_repos) was read from (named in the fix).
+    type: str
+    default: ""
 """
 
 EXAMPLES = r"""
@@ -104,7 +108,8 @@ def main() -> None:
                 mirror_org=dict(type="str", default="recipe-maintainers"),
                 upstream_org=dict(type="str", default=""),
                 recipes=dict(type="list", elements="str", required=True),
-                poll_repos=dict(type="list", elements="str"))
+                poll_repos=dict(type="list", elements="str"),
+                bridge_service=dict(type="str", default=""))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     if not HAS_HTTPX:
         module.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
@@ -118,7 +123,8 @@ def main() -> None:
                             timeout=p["timeout"], validate_certs=p["validate_certs"]) if p["outsider_token"] else None)
     try:
         found = preflight(gitea, outsider, drone, mirror_org=p["mirror_org"], upstream_org=p["upstream_org"],
-                          ci_repo=p["ci_repo"], recipes=p["recipes"], poll_repos=p["poll_repos"])
+                          ci_repo=p["ci_repo"], recipes=p["recipes"], poll_repos=p["poll_repos"],
+                          bridge_service=p["bridge_service"])
     finally:
         for client in (gitea, drone, outsider):
             if client is not None:

@@ -5,10 +5,12 @@ fix, before anything is created (no lock, no ledger, no PR, no check result)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
-from conftest import open_prs_by_bot
+from conftest import ROOT, open_prs_by_bot
 
 pytestmark = pytest.mark.slow
 
@@ -44,3 +46,31 @@ def test_a_missing_box_script_is_named(playbook, tmp_path) -> None:
     text = " ".join(run.stdout.split())
     assert "preflight: 1 to fix before a run:" in text, run.stdout[-3000:]
     assert "ccci_launcher: /nonexistent/launch-upgrader.sh is missing for" in text
+
+
+def test_a_sandbox_mirror_missing_from_the_bridge_s_poll_repos_stops_the_run(playbook, tmp_path) -> None:
+    """Item 6 of issue 13 (enrolment: the bridge polls the mirror). Not a catalogue mutant: the preflight is no
+    registered check (it has no verdict in report.json; it stops the run before any check), so a lab of its own
+    whose bridge's service lacks custom-html in POLL_REPOS, read on the box with ``docker service inspect``."""
+    state = tmp_path / "lab"
+    up = [sys.executable, "-m", "lab", "up", "--state", str(state), "--build-seconds", "1", "--poll-interval", "0.5"]
+    subprocess.run(up, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    try:
+        lab = json.loads((state / "lab.json").read_text())
+        mirror = f"{lab['mirror_org']}/custom-html"
+        # the bridge's configuration (what `docker service inspect` shows as its POLL_REPOS) lacks the mirror
+        (state / "lab.json").write_text(json.dumps({**lab, "poll_repos": [r for r in lab["poll_repos"] if r != mirror]}))
+        out = tmp_path / "out"
+        run = playbook(only=["V1"], extra={"ccci_lab_state": str(state), "ccci_lab_keep": True,
+                                           "ccci_report_dir": str(out)})
+        assert run.rc != 0
+        text = " ".join(run.stdout.split())
+        assert "preflight: 1 to fix before a run:" in text, run.stdout[-3000:]
+        assert (f"ccci_sandbox_recipes: the bridge does not poll {mirror}: add it to POLL_REPOS of service "
+                "cc-ci-bridge_bridge") in text
+        # the service's environment holds the bot's and Drone's tokens: never printed
+        assert not any(token in run.stdout for token in lab["tokens"].values())
+        assert not (out / "checks").exists() and "Lock | Take the run lock" not in run.stdout
+    finally:
+        subprocess.run([sys.executable, "-m", "lab", "down", "--state", str(state)], cwd=ROOT, capture_output=True,
+                       check=False, timeout=120)

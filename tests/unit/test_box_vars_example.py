@@ -36,3 +36,17 @@ def test_scenario_tokens_come_from_the_vault_only():
     assert tokens and all(re.fullmatch(r"\{\{ vault_\w+ \}\}", str(v)) for v in tokens.values()), tokens
     for vault in (SCENARIO_VARS.parents[2] / "host_vars").glob("*/vault.yml"):
         assert vault.read_text().startswith("$ANSIBLE_VAULT;"), f"{vault} is not encrypted"
+
+
+def test_the_scenario_sets_nothing_the_run_reads_on_the_box():
+    """What README's table marks "read on the box" (the loops unit's PATH, HOME and environment, where the agent,
+    abra and docker are, the bridge's service) the box scenario must leave to the run: a test setting there would
+    hide a box run that cannot read it."""
+    rows = re.findall(r"^\| `(ccci_\w+)` \| read on the box \|", README.read_text(), re.M)
+    assert {"ccci_agent_cmd", "ccci_abra_path", "ccci_docker_path", "ccci_abra_dir", "ccci_box_env"} <= set(rows)
+    read_on_the_box = set(rows) | {"ccci_cron_unit_source"}  # auto: a unit file path is read as a file
+    for path in sorted((SCENARIO_VARS.parents[2]).rglob("*.yml")):
+        if path.name == "vault.yml":
+            continue
+        given = set(yaml.safe_load(path.read_text()) or {})
+        assert not given & read_on_the_box, f"{path.relative_to(REPO)} sets {sorted(given & read_on_the_box)}"

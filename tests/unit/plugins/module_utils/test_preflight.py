@@ -59,13 +59,14 @@ class Box:
         return httpx.Response(200, json=[])
 
     def run(self, bot: str = "bot-tok", outsider: str | None = "out-tok", recipes=("custom-html-tiny",),
-            upstream: str = "sandbox", poll_repos=None):
+            upstream: str = "sandbox", poll_repos=None, bridge_service: str = ""):
         kw = {"transport": httpx.MockTransport(self.gitea), "tries": 1}
         gitea = GiteaClient(GITEA, bot, **kw)
         other = GiteaClient(GITEA, outsider, token_name="ccci_gitea_outsider_token", **kw) if outsider else None
         drone = DroneClient(DRONE, "drone-tok", transport=httpx.MockTransport(self.drone), tries=1)
         return preflight(gitea, other, drone, mirror_org="recipe-maintainers", upstream_org=upstream,
-                         ci_repo="recipe-maintainers/cc-ci", recipes=list(recipes), poll_repos=poll_repos)
+                         ci_repo="recipe-maintainers/cc-ci", recipes=list(recipes), poll_repos=poll_repos,
+                         bridge_service=bridge_service)
 
 
 def test_a_ready_box_passes_and_nothing_is_written() -> None:
@@ -102,6 +103,14 @@ def test_each_fault_is_one_line_naming_the_variable(change, kw, expected) -> Non
     assert len(found.failures) == (2 if kw.get("recipes") else 1), found.failures
     assert found.failures[0].startswith(expected), found.failures
     assert not any("\n" in line or "-tok" in line for line in found.failures)
+
+
+def test_a_mirror_the_bridge_does_not_poll_names_the_service_to_fix() -> None:
+    found = Box().run(recipes=("custom-html-tiny",), poll_repos=["recipe-maintainers/other"],
+                      bridge_service="cc-ci-bridge_bridge")
+    assert found.failures == ["ccci_sandbox_recipes: the bridge does not poll recipe-maintainers/custom-html-tiny: "
+                              "add it to POLL_REPOS of service cc-ci-bridge_bridge (or name an enrolled recipe)"]
+    assert Box().run(poll_repos=["Recipe-Maintainers/Custom-HTML-Tiny"]).failures == []  # Gitea's names ignore case
 
 
 def test_what_is_missing_is_a_note_not_a_failure() -> None:
