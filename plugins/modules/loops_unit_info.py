@@ -62,7 +62,7 @@ environment:
 environment_files:
   description:
     - Each C(EnvironmentFile=) with whether it is optional, readable by this user, readable by the unit's user
-      (C(user_readable): the weekly job, run as that user, sources it at each fire), and the names it sets.
+      (C(user_readable), since the weekly job, run as that user, sources it at each fire), and the names it sets.
   type: list
   elements: dict
   returned: always
