@@ -74,10 +74,14 @@ def read(path: str | None) -> list[dict[str, Any]]:
     return records
 
 
-def _flush_api() -> None:
-    if _api["calls"]:
-        append({"ev": "api", "t": time.time(), "pid": os.getpid(), "calls": _api["calls"],
-                "seconds": round(_api["seconds"], 3), "in_wait": round(_api["in_wait"], 3)})
+def flush_api() -> None:
+    """Write this process's ``api`` record and start counting afresh (at exit, or after a module run
+    in an Ansible worker, which ends without running atexit handlers)."""
+    with _lock:
+        if _api["calls"]:
+            append({"ev": "api", "t": time.time(), "pid": os.getpid(), "calls": _api["calls"],
+                    "seconds": round(_api["seconds"], 3), "in_wait": round(_api["in_wait"], 3)})
+        _api.update(calls=0, seconds=0.0, in_wait=0.0)
 
 
 def api_call(seconds: float) -> None:
@@ -89,7 +93,7 @@ def api_call(seconds: float) -> None:
             _api["in_wait"] += seconds
         if not _api["registered"] and progress_path():
             _api["registered"] = True
-            atexit.register(_flush_api)
+            atexit.register(flush_api)
 
 
 class Span:

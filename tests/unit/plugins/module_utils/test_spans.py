@@ -88,7 +88,7 @@ def test_api_time_inside_a_wait_is_kept_apart(progress_file, monkeypatch):
     spans.api_call(0.25)
     with spans.Span("build", "build #1", ticker=False):
         spans.api_call(0.5)
-    spans._flush_api()
+    spans.flush_api()
     api = [r for r in spans.read(str(progress_file)) if r["ev"] == "api"]
     assert [(r["calls"], r["seconds"], r["in_wait"]) for r in api] == [(2, 0.75, 0.5)]
 
