@@ -76,6 +76,7 @@ REAL_BUILD_DEFAULT_S = 45.0
 REAL_POLL_S = 30.0
 REAL_CRON_OFFSET_S = 3600.0
 REAL_WEDGE_S = 900.0  # the box's WEDGE_SECONDS (docs/ARCHITECTURE.md, the launcher)
+REAL_SAMPLE_S = 2.0  # the session probe's window on a box (roles/v8a_upgrader_agent, sample_seconds)
 PROJECTION_FORMULA = (
     "own work (as measured) + sum over the counted waits of their real durations: each Drone build "
     "waited on -> its recipe's real run (custom-html-tiny 45 s, custom-html 61 s, else 45 s); each bridge "
@@ -84,7 +85,7 @@ PROJECTION_FORMULA = (
     "waited for a build -> P + the recipe's build (else its lab time); each agent or launcher run -> A "
     "(the agent's run time, a parameter), but a launcher call (start/fresh/stop/status) or an agent's "
     "exit after it -> its lab time, and the wedge rule's quiet window -> W = 900 s (the box's "
-    "WEDGE_SECONDS); cron -> its lab wait - the lab offset + 3600 s. An upper bound: "
+    "WEDGE_SECONDS), and each probe's window on the agent's pane -> S = 2 s (the box's sample_seconds); cron -> its lab wait - the lab offset + 3600 s. An upper bound: "
     "the cron pre-check's agent run falls inside the hour on a box.")
 
 
@@ -313,7 +314,7 @@ def own_work(timeline: dict[str, Any], t_start: float, t_end: float) -> dict[str
 
 def project(timeline: dict[str, Any], own: float, lab_poll: float, lab_cron_offset: float, agent_s: float,
             poll_s: float = REAL_POLL_S, cron_offset_s: float = REAL_CRON_OFFSET_S,
-            wedge_s: float = REAL_WEDGE_S) -> dict[str, Any]:
+            wedge_s: float = REAL_WEDGE_S, sample_s: float = REAL_SAMPLE_S) -> dict[str, Any]:
     """The run on a real box: own work + each counted wait at its real duration (PROJECTION_FORMULA)."""
     recipes = {b.get("number"): b.get("recipe") for b in timeline.get("builds", [])}
 
@@ -349,6 +350,8 @@ def project(timeline: dict[str, Any], own: float, lab_poll: float, lab_cron_offs
             add("wedge windows", wedge_s)
         elif kind == "launcher" and (w.get("verb") or w.get("exits")):
             add("launcher calls and agent exits", lab_s)
+        elif kind == "agent" and w.get("sample") is not None:
+            add("probe windows", sample_s)
         elif kind in ("agent", "launcher"):
             add(f"{kind} runs", agent_s)
         elif kind == "cron":
@@ -361,6 +364,7 @@ def project(timeline: dict[str, Any], own: float, lab_poll: float, lab_cron_offs
             "real_box_projection": {"parts_seconds": {k: rnd(v) for k, v in parts.items()}, "counts": counts,
                                     "agent_run_seconds": agent_s, "poll_seconds": poll_s,
                                     "cron_offset_seconds": cron_offset_s, "wedge_window_seconds": wedge_s,
+                                    "probe_window_seconds": sample_s,
                                     "build_seconds": REAL_BUILD_S},
             "real_box_projection_formula": PROJECTION_FORMULA}
 

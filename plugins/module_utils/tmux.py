@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.cli import CliError, CliRunner
+from ansible_collections.coopcloud.cc_ci.plugins.module_utils.spans import Span
 from ansible_collections.coopcloud.cc_ci.plugins.module_utils.state import read_state, write_state
 
 __all__ = [
@@ -457,7 +458,10 @@ class SessionProbe:
             return Probe(ABSENT, self.session, evidence={"reason": f"no tmux session {self.session}",
                                                          "tmux_tmpdir": self.tmux.tmpdir})
         if self.sample_seconds:
-            time.sleep(self.sample_seconds)
+            # watching the agent: a wait on it (make bench counts it so, at the box's window)
+            with Span("agent", f"the {self.session} pane to show whether its agent is busy",
+                      sample=self.sample_seconds, ticker=False):
+                time.sleep(self.sample_seconds)
         second = self.snapshot()
         if second is None:
             return Probe(ABSENT, self.session, evidence={"reason": f"tmux session {self.session} ended while sampled",

@@ -68,10 +68,12 @@ def test_launcher_calls_keep_their_lab_time_and_the_wedge_window_is_the_boxs():
         {"kind": "launcher", "start": 2.0, "end": 3.0, "exits": 1},
         {"kind": "launcher", "start": 3.0, "end": 13.0, "window": 10.0},
         {"kind": "launcher", "start": 13.0, "end": 20.0},  # waiting for a run to finish: an agent's run
+        {"kind": "agent", "start": 20.0, "end": 21.0, "sample": 1.0},  # a probe watching the pane
+        {"kind": "agent", "start": 21.0, "end": 22.0, "sample": 1.0},
     ]}
     parts = bench.project(tl, 5.0, lab_poll=1.0, lab_cron_offset=90.0, agent_s=600.0)["real_box_projection"]
     assert parts["parts_seconds"] == {"launcher calls and agent exits": 3.0, "wedge windows": 900.0,
-                                      "launcher runs": 600.0}
+                                      "launcher runs": 600.0, "probe windows": 4.0}
 
 
 def test_from_report_needs_the_callbacks_task_spans(tmp_path):
