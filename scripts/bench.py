@@ -85,7 +85,8 @@ PROJECTION_FORMULA = (
     "waited for a build -> P + the recipe's build (else its lab time); each agent or launcher run -> A "
     "(the agent's run time, a parameter), but a launcher call (start/fresh/stop/status) or an agent's "
     "exit after it -> its lab time, and the wedge rule's quiet window -> W = 900 s (the box's "
-    "WEDGE_SECONDS), and each probe's window on the agent's pane -> S = 2 s (the box's sample_seconds); cron -> its lab wait - the lab offset + 3600 s. An upper bound: "
+    "WEDGE_SECONDS), and each probe's window on the agent's pane -> S = 2 s (the box's sample_seconds); "
+    "cron -> its lab wait - the lab offset + 3600 s. An upper bound: "
     "the cron pre-check's agent run falls inside the hour on a box.")
 
 
