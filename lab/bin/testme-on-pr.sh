@@ -50,7 +50,8 @@ REPO="$MIRROR_ORG/$RECIPE"
 
 # The token goes to curl through a private header file, never on the command line.
 TMP=$(mktemp -d) || die "mktemp failed"
-trap 'rm -rf "$TMP"' EXIT
+# The clean-up ignores further stops: the group's signal can still reach a child the trap forks (rm).
+trap 'trap "" HUP INT TERM; rm -rf "$TMP"' EXIT
 # A signal ends the script through its EXIT trap too (bash skips EXIT traps on a fatal signal).
 trap 'exit 129' HUP
 trap 'exit 130' INT

@@ -44,7 +44,11 @@ GITEA_URL=${GITEA_URL%/}
 DRONE_URL=${DRONE_URL%/}
 
 TMP=$(mktemp -d) || die "mktemp failed"
-trap 'rm -rf "$TMP"' EXIT
+# As testme-on-pr.sh: a signal ends the script through its EXIT trap, whose clean-up ignores further stops.
+trap 'trap "" HUP INT TERM; rm -rf "$TMP"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 umask 077
 printf 'Authorization: token %s\n' "$GITEA_TOKEN" >"$TMP/gitea"
 printf 'Authorization: Bearer %s\n' "$DRONE_TOKEN" >"$TMP/drone"
