@@ -17,6 +17,7 @@ observation, never a condition of a module's result, so every write error is swa
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import os
 import threading
@@ -36,6 +37,7 @@ TICK = 1.0  # how often a span's ticker thread looks
 _api = {"calls": 0, "seconds": 0.0, "in_wait": 0.0, "registered": False}
 _open_waits = 0
 _lock = threading.Lock()
+_span_ids = itertools.count(1)  # unique in a process that runs several modules (a worker's loop)
 
 
 def progress_path() -> str | None:
@@ -112,7 +114,7 @@ class Span:
         self.path = path or progress_path()
         self.clock = clock or time.time
         self.attrs = attrs
-        self.id = f"{os.getpid()}-{id(self):x}"
+        self.id = f"{os.getpid()}-{next(_span_ids)}"
         self.start = 0.0
         self._entered = False
         self._state: str | None = None
