@@ -1,11 +1,12 @@
 # Copyright (c) coopcloud.cc_ci contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Run one of this collection's controller modules in the task's worker, not in a module process.
+"""Run one of this collection's modules in the task's worker when the task runs on the local connection.
 
 The API modules (Gitea, Drone, the checks' verdicts, the report) always run on the controller
-(delegated to localhost). As module processes each costs a fork, a fresh Python, the AnsiballZ
-unpacking and the imports (httpx) again, ~0.4 s a task and ~90 tasks a run. Here the module's own
+(delegated to localhost), and the box's modules do too when the box is this machine (the lab). As
+module processes each costs a fork, a fresh Python, the AnsiballZ unpacking and the imports (httpx)
+again, ~0.3 s a task and ~90 API tasks a run. Here the module's own
 ``main()`` runs in the worker that already holds Ansible: ``AnsibleModule`` still parses the
 arguments against the module's spec, honours check mode and strips ``no_log`` values, the module
 prints its JSON result as ever, and that text is parsed back by ``ActionBase`` exactly as a module
