@@ -119,6 +119,12 @@ options:
     description: With O(state=wedged), how many times to seed when the agent ends before it is stopped.
     type: int
     default: 3
+  appear_seconds:
+    description:
+      - With O(state=wedged), how long after the launcher returned an attempt waits for the agent to appear;
+        an agent that came and went between two looks is then seeded again at once, not after O(launcher_timeout).
+    type: float
+    default: 15
   launcher_status:
     description:
       - After the action, also run C(<launcher> status) and return its words as RV(launcher_status)
@@ -459,7 +465,8 @@ class Session:
             failed = self.act("fresh", before)
             if failed:
                 self.finish(self.prober.probe(), before, failed=failed, changed=True)
-            deadline = time.monotonic() + p["launcher_timeout"]
+            # an agent appears within moments of the launcher's return; one not seen by then came and went
+            deadline = time.monotonic() + min(p["launcher_timeout"], p["appear_seconds"])
             agents = self.prober.agents_now()
             while not agents and time.monotonic() < deadline and self.tmux.has_session(p["name"]):
                 time.sleep(0.02)
@@ -509,6 +516,7 @@ def main() -> None:
             build_timeout=dict(type="float", default=3600),
             in_flight_names=dict(type="list", elements="str", default=list(IN_FLIGHT_NAMES)),
             seed_attempts=dict(type="int", default=3),
+            appear_seconds=dict(type="float", default=15),
             launcher_status=dict(type="bool", default=False),
             agent_names=dict(type="list", elements="str", default=["claude"]),
             idle_pattern=dict(type="str"),
